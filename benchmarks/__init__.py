@@ -1,0 +1,1 @@
+"""pydisent benchmarks: ``python -m benchmarks <suite> [...]``. See ``harness.py``."""

@@ -1,0 +1,49 @@
+"""``python -m benchmarks SUITE [SUITE ...] [--device cpu|cuda] [--quick] [--repeats N] [--no-save]``
+
+Suites are the modules ``benchmarks/bench_<suite>.py``; ``python -m benchmarks --list`` names them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from benchmarks.harness import RESULTS_DIR, run_cases
+
+HERE = Path(__file__).resolve().parent
+
+
+def available() -> list[str]:
+    return sorted(p.stem[len("bench_"):] for p in HERE.glob("bench_*.py"))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("suites", nargs="*", help="suites to run (default: all)")
+    p.add_argument("--list", action="store_true", help="list the suites and exit")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--budget", type=float, default=20.0, help="seconds of repeats per implementation")
+    p.add_argument("--no-save", action="store_true", help="do not write JSON to benchmarks/results/")
+    p.add_argument("--tag", default="", help="suffix for the result file name")
+    args = p.parse_args(argv)
+    if args.list:
+        print("\n".join(available()))
+        return 0
+    suites = args.suites or available()
+    unknown = sorted(set(suites) - set(available()))
+    if unknown:
+        p.error(f"unknown suite(s) {unknown}; available: {available()}")
+    for name in suites:
+        mod = importlib.import_module(f"benchmarks.bench_{name}")
+        run_cases(mod.cases(args), suite=name, device=args.device, warmup=args.warmup, repeats=args.repeats,
+                  budget_s=args.budget, out_dir=None if args.no_save else RESULTS_DIR, tag=args.tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

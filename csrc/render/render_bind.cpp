@@ -1,0 +1,8 @@
+// Bindings of the render kernel family (filled in by its issue).
+#include <pybind11/pybind11.h>
+
+#include "common/registry.h"
+
+namespace pydisent {
+void register_render(pybind11::module_& m) {}
+}  // namespace pydisent

@@ -1,0 +1,3 @@
+from pydisent.cli import main
+
+raise SystemExit(main())

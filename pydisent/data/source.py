@@ -1,0 +1,85 @@
+"""One view of a ground-truth dataset for the metrics, whatever library the dataset comes from.
+
+:func:`as_source` accepts a :class:`pydisent.data.GroundTruthDataset` or any object with the
+disentanglement_lib ``GroundTruthData`` methods (``num_factors``, ``factors_num_values``,
+``observation_shape``, ``sample_factors(num, random_state)``,
+``sample_observations_from_factors(factors, random_state)``). The latter are called exactly as
+disentanglement_lib calls them (with a ``numpy.random.RandomState``), and the observations are handed
+to the representation function as the dataset returns them (numpy arrays included).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pydisent._rng import as_rng
+from pydisent.data.factors import FactorSpace
+
+_DLIB_METHODS = ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors")
+
+
+class GroundTruthSource:
+    """Uniform interface used by every metric.
+
+    Attributes:
+        factor_space: the dataset's :class:`FactorSpace`.
+        dataset: the wrapped dataset.
+    """
+
+    def __init__(self, dataset):
+        from pydisent.data.base import GroundTruthDataset
+
+        self.dataset = dataset
+        if isinstance(dataset, GroundTruthDataset) or (
+            hasattr(dataset, "factor_space") and hasattr(dataset, "observations")
+        ):
+            self.kind = "pydisent"
+            self.factor_space = dataset.factor_space
+        elif all(hasattr(dataset, m) for m in _DLIB_METHODS):
+            self.kind = "disentanglement_lib"
+            sizes = list(dataset.factors_num_values)
+            if len(sizes) != int(dataset.num_factors):
+                raise ValueError(
+                    f"argument 'dataset' reports num_factors={dataset.num_factors} but "
+                    f"factors_num_values has {len(sizes)} entries"
+                )
+            names = getattr(dataset, "factor_names", None)
+            self.factor_space = FactorSpace(sizes, names if names is not None and len(names) == len(sizes) else None)
+        else:
+            raise TypeError(
+                "argument 'dataset' must be a pydisent.data.GroundTruthDataset or provide the "
+                f"disentanglement_lib GroundTruthData methods {_DLIB_METHODS}; got {type(dataset).__name__}"
+            )
+
+    def make_rng(self, seed):
+        """The RNG a metric draws from: ``RandomState(seed)`` for disentanglement_lib datasets (as
+        ``evaluate()`` there does), ``default_rng(seed)`` otherwise. Passing a generator keeps it."""
+        if isinstance(seed, (np.random.Generator, np.random.RandomState)):
+            return seed
+        if self.kind == "disentanglement_lib":
+            return np.random.RandomState(seed)
+        return as_rng(seed)
+
+    @property
+    def num_factors(self) -> int:
+        return self.factor_space.num_factors
+
+    @property
+    def factor_sizes(self) -> np.ndarray:
+        return self.factor_space.sizes
+
+    def sample_factors(self, n: int, rng) -> np.ndarray:
+        if self.kind == "disentanglement_lib":
+            out = np.asarray(self.dataset.sample_factors(int(n), rng))
+            return out.astype(np.int64, copy=False).reshape(int(n), self.num_factors)
+        return self.factor_space.sample_factors(n, rng)
+
+    def observations(self, factors: np.ndarray, rng):
+        """Observations of a batch of factors, in the dataset's own output type."""
+        if self.kind == "disentanglement_lib":
+            return self.dataset.sample_observations_from_factors(factors, rng)
+        return self.dataset.observations(factors)
+
+
+def as_source(dataset) -> GroundTruthSource:
+    return dataset if isinstance(dataset, GroundTruthSource) else GroundTruthSource(dataset)

@@ -1,0 +1,85 @@
+"""Batched encoding shared by every metric: observations in large batches, one encoder call each."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+class Encoder:
+    """Wraps a representation function ``observations -> codes``.
+
+    The function receives observations as the dataset returns them (torch tensors for pydisent
+    datasets, numpy arrays for disentanglement_lib ones); torch observations are first moved to
+    ``device`` when one is given. Codes come back as a float torch tensor ``(n, Z)`` on ``device``
+    (or where the function put them). Calls run under ``torch.no_grad()``.
+
+    Args:
+        fn: the representation function (e.g. an encoder's posterior mean).
+        device: where observations go and codes are kept; ``None`` leaves them where they are.
+        batch_size: largest batch handed to ``fn`` at once.
+    """
+
+    def __init__(self, fn, device=None, batch_size: int = 1024):
+        if not callable(fn):
+            raise TypeError(f"argument 'representation_fn' must be callable, got {type(fn).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"argument 'batch_size' must be a positive integer, got {batch_size!r}")
+        self.fn = fn
+        self.device = torch.device(device) if device is not None else None
+        self.batch_size = int(batch_size)
+        self.num_codes: int | None = None
+
+    def __call__(self, observations) -> torch.Tensor:
+        n = len(observations)
+        parts = [self._encode_batch(observations[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
+        if not parts:
+            z = self.num_codes or 0
+            return torch.empty((0, z), device=self.device)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def _encode_batch(self, obs) -> torch.Tensor:
+        if isinstance(obs, torch.Tensor) and self.device is not None:
+            obs = obs.to(self.device, non_blocking=True)
+        with torch.no_grad():
+            out = self.fn(obs)
+        if isinstance(out, (tuple, list)):  # (mu, logvar) encoders: the representation is the mean
+            out = out[0]
+        codes = torch.as_tensor(np.asarray(out) if not isinstance(out, torch.Tensor) else out)
+        if self.device is not None:
+            codes = codes.to(self.device)
+        if codes.dim() == 1:
+            codes = codes[:, None]
+        if codes.dim() != 2 or codes.shape[0] != len(obs):
+            raise ValueError(
+                f"representation_fn must return codes of shape (batch, num_codes); for a batch of "
+                f"{len(obs)} it returned shape {tuple(codes.shape)}"
+            )
+        if not codes.is_floating_point():
+            codes = codes.to(torch.float32)
+        if self.num_codes is None:
+            self.num_codes = int(codes.shape[1])
+        elif codes.shape[1] != self.num_codes:
+            raise ValueError(f"representation_fn returned {codes.shape[1]} codes, earlier {self.num_codes}")
+        if not bool(torch.isfinite(codes).all()):
+            raise ValueError("representation_fn returned NaN or infinite codes")
+        return codes
+
+
+def encode_factors(source, encoder: Encoder, factors: np.ndarray, rng, chunk: int | None = None) -> torch.Tensor:
+    """Codes ``(n, Z)`` of the observations of ``factors`` ``(n, F)``, rendered in large chunks."""
+    chunk = chunk or max(encoder.batch_size, 1)
+    parts = [encoder(source.observations(factors[i : i + chunk], rng)) for i in range(0, len(factors), chunk)]
+    if not parts:
+        return torch.empty((0, encoder.num_codes or 0), device=encoder.device)
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
+def sample_codes(source, encoder: Encoder, num_points: int, rng) -> tuple[torch.Tensor, np.ndarray]:
+    """``num_points`` uniformly drawn factor vectors and their codes: ``(codes (n, Z), factors (n, F))``.
+
+    All factors are drawn first in one call, then rendered and encoded in batches (disentanglement_lib's
+    ``generate_batch_factor_code`` interleaves per batch of 16; the distribution is the same).
+    """
+    factors = source.sample_factors(num_points, rng)
+    return encode_factors(source, encoder, factors, rng), factors

@@ -1,0 +1,1 @@
+"""Kernels with a Python face: pairwise distances and batched PCA."""

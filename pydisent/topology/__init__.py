@@ -1,0 +1,1 @@
+"""Persistent homology (Vietoris-Rips, witness complexes) of many point clouds."""
