@@ -43,3 +43,22 @@ def test_bad_input():
         FactorSpace([2, 0])
     with pytest.raises(ValueError, match="unknown factor name"):
         fs.factor_index("z")
+
+
+def test_traversals_hold_other_factors(rng):
+    fs = FactorSpace([5, 3, 4])
+    t = fs.sample_traversals(2, 7, rng)
+    assert t.shape == (7, 4, 3)
+    np.testing.assert_array_equal(t[:, :, 2], np.broadcast_to(np.arange(4), (7, 4)))
+    assert (t[:, :, :2] == t[:, :1, :2]).all()
+    t = fs.sample_traversals(0, 3, rng, num=3)
+    np.testing.assert_array_equal(t[0, :, 0], [0, 2, 4])
+
+
+def test_cyclic_traversal_starts_at_base(rng):
+    fs = FactorSpace([6, 2])
+    base = fs.sample_factors(10, rng)
+    t = fs.traversals(0, base, num=10, mode="cycle_from_start")
+    np.testing.assert_array_equal(t[:, 0, 0], base[:, 0])
+    np.testing.assert_array_equal(t[:, :, 1], np.repeat(base[:, 1:2], 10, axis=1))
+    np.testing.assert_array_equal(fs.traversal_values(0, mode="cycle", num=10), [0, 1, 2, 3, 4, 5, 4, 3, 2, 1])

@@ -156,3 +156,62 @@ class FactorSpace:
         keep_idx = {self.factor_index(f) for f in np.atleast_1d(keep).tolist()}
         others = [k for k in range(self.num_factors) if k not in keep_idx]
         return self.resample_factors(factors, others, rng) if others else self.check_factors(factors).copy()
+
+    # -- traversals --------------------------------------------------------------------------
+    TRAVERSAL_MODES = ("interval", "cycle", "cycle_from_start", "cycle_from_start_ends")
+
+    def traversal_values(self, factor, num: int | None = None, mode: str = "interval", start=None) -> np.ndarray:
+        """Values of one factor along a traversal, as disent's ``sample_random_factor_traversal``.
+
+        Modes (``s`` = factor size, ``num`` default ``s``):
+          * ``interval``: ``round(linspace(0, s-1, num))``, all values in order when ``num == s``;
+          * ``cycle``: ``0..s-1`` then back down ``s-2..1`` (a closed loop), resampled to ``num`` points;
+          * ``cycle_from_start``: the cycle rotated to begin at ``start``;
+          * ``cycle_from_start_ends``: ``start`` up to ``s-1``, down to ``0`` and back to ``start``.
+        ``start`` is an int or an int array (one traversal per entry); the result is ``(num,)`` or
+        ``(len(start), num)``.
+        """
+        k = self.factor_index(factor)
+        s = int(self._sizes[k])
+        num = s if num is None else int(num)
+        if num < 1:
+            raise ValueError(f"argument 'num' must be >= 1, got {num}")
+        if mode not in self.TRAVERSAL_MODES:
+            raise ValueError(f"argument 'mode' must be one of {self.TRAVERSAL_MODES}, got {mode!r}")
+        if mode == "interval":
+            return np.round(np.linspace(0, s - 1, num)).astype(np.int64)
+        starts = np.zeros(1, dtype=np.int64) if start is None else np.atleast_1d(np.asarray(start, dtype=np.int64))
+        if starts.size and (starts.min() < 0 or starts.max() >= s):
+            raise ValueError(f"argument 'start' must be in [0, {s}), got {starts}")
+        cycle = np.concatenate([np.arange(s), np.arange(s - 2, 0, -1)]).astype(np.int64) if s > 1 else np.zeros(1, np.int64)
+        if mode == "cycle":
+            rows = np.broadcast_to(cycle, (len(starts), len(cycle)))
+        elif mode == "cycle_from_start":
+            # rotate so each row begins at its start value (its first occurrence on the way up)
+            rows = np.stack([np.roll(cycle, -int(st)) for st in starts])
+        else:  # cycle_from_start_ends: start -> s-1 -> 0 -> start
+            rows = [np.concatenate([np.arange(st, s), np.arange(s - 2, -1, -1), np.arange(1, st)]) if s > 1
+                    else np.zeros(1, np.int64) for st in starts]
+            rows = np.stack(rows).astype(np.int64)
+        idx = np.round(np.linspace(0, rows.shape[1] - 1, num)).astype(np.int64)
+        out = rows[:, idx]
+        return out[0] if start is None or np.ndim(start) == 0 else out
+
+    def traversals(self, factor, base_factors, num: int | None = None, mode: str = "interval") -> np.ndarray:
+        """Factor traversals ``(R, num, F)``: row ``r`` holds ``base_factors[r]`` with ``factor`` swept
+        over :meth:`traversal_values` (cyclic modes start from the base value). Every other factor is
+        held fixed."""
+        k = self.factor_index(factor)
+        base = self.check_factors(base_factors, "base_factors")
+        if mode == "interval":
+            vals = np.broadcast_to(self.traversal_values(k, num, mode), (len(base), num or int(self._sizes[k])))
+        else:
+            vals = self.traversal_values(k, num, mode, start=base[:, k]) if len(base) else np.zeros((0, num or 1), np.int64)
+            vals = np.asarray(vals).reshape(len(base), -1)
+        out = np.repeat(base[:, None, :], vals.shape[1], axis=1)
+        out[:, :, k] = vals
+        return out
+
+    def sample_traversals(self, factor, n: int, rng=None, num: int | None = None, mode: str = "interval") -> np.ndarray:
+        """``n`` traversals ``(n, num, F)`` along ``factor`` from uniformly drawn base factors."""
+        return self.traversals(factor, self.sample_factors(n, rng), num, mode)
