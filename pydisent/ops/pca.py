@@ -65,8 +65,6 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
         raise TypeError(f"argument 'unbiased' must be a bool, got {type(unbiased).__name__}")
     if not isinstance(eigenvectors, bool):
         raise TypeError(f"argument 'eigenvectors' must be a bool, got {type(eigenvectors).__name__}")
-    # Non-finite points would poison the eigensolver; masked-out points are never read, so they may hold anything.
-    check_finite(x if mask is None else x[mask], "x")
     B, m, k = x.shape
     path = resolve_backend(backend, x)
     if k > MAX_DIM:
@@ -75,9 +73,13 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
         elif path != "torch":
             raise ValueError(f"argument 'x' has k={k} dims per point; backend={backend!r} supports at most "
                              f"{MAX_DIM} (use backend='torch')")
-    if k == 0 or B == 0:
-        mean = x.new_zeros((B, k))
-        return mean, x.new_zeros((B, k)), (x.new_zeros((B, k, k)) if eigenvectors else None)
+    if path != "cpu":
+        # Non-finite points would poison the eigensolver (the C++ CPU kernel detects them itself while
+        # it computes the means); masked-out points are never read, so they may hold anything.
+        check_finite(x if mask is None else x[mask], "x")
+    if k == 0 or B == 0 or m == 0:
+        eye = torch.eye(k, dtype=x.dtype, device=x.device).expand(B, k, k).contiguous()
+        return x.new_zeros((B, k)), x.new_zeros((B, k)), (eye if eigenvectors else None)
     if path == "torch":
         return _pca_torch(x, mask, unbiased, eigenvectors)
     x = x.contiguous()
@@ -95,14 +97,15 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
 
 
 def batched_covariance(x: torch.Tensor, mask: torch.Tensor | None = None, unbiased: bool = True):
-    """``(mean (B, k), covariance (B, k, k))`` of each cloud in plain torch (float64 accumulation for
-    float32 input is not done here; this is the reference path's covariance)."""
+    """``(mean (B, k), covariance (B, k, k))`` of each cloud in plain torch, in ``x``'s dtype (the
+    ``backend="torch"`` path runs this on float64 copies, as the compiled kernels accumulate)."""
     if mask is None:
         count = torch.full((x.shape[0],), x.shape[1], dtype=x.dtype, device=x.device)
         w = None
     else:
         w = mask.to(x.dtype)
         count = w.sum(1)
+        x = torch.where(mask[:, :, None], x, torch.zeros((), dtype=x.dtype, device=x.device))  # NaN * 0 is NaN
     total = x.sum(1) if w is None else torch.einsum("bm,bmk->bk", w, x)
     mean = total / count.clamp_min(1)[:, None]
     xc = x - mean[:, None, :]
@@ -115,10 +118,14 @@ def batched_covariance(x: torch.Tensor, mask: torch.Tensor | None = None, unbias
 
 
 def _pca_torch(x, mask, unbiased, eigenvectors):
-    mean, cov = batched_covariance(x, mask, unbiased)
+    mean, cov = batched_covariance(x.double(), mask, unbiased)
+    mean, cov = mean.to(x.dtype), cov.to(x.dtype)
     if eigenvectors:
         evals, evecs = torch.linalg.eigh(cov)
         evals, evecs = evals.flip(-1), evecs.flip(-1)
+        # zero covariance (one point, constant cloud): identity, as the kernels give
+        zero = (cov == 0).flatten(1).all(1)
+        evecs = torch.where(zero[:, None, None], torch.eye(x.shape[2], dtype=x.dtype, device=x.device), evecs)
         # same sign convention as the kernels: largest-magnitude component positive
         idx = evecs.abs().argmax(dim=1, keepdim=True)
         sign = torch.sign(torch.gather(evecs, 1, idx))
