@@ -54,7 +54,6 @@ from pydisent.metrics._traversals import (
     sample_triplets,
     warn_notes,
 )
-from pydisent.ops.distance import pairwise_distance
 from pydisent.ops.rank import pearson, rankdata
 from pydisent._checks import check_positive_int
 
@@ -80,21 +79,18 @@ def distance_keys(scope: str, with_data: bool = True) -> list[str]:
 
 # -- distances of sampled pairs -------------------------------------------------------------------
 
-def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str, backend: str) -> torch.Tensor:
+def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str) -> torch.Tensor:
     """``d(points[c, ia[c, j]], points[c, ib[c, j]])`` for ``points`` ``(C, s, D)``: ``(C, N)`` float64.
 
-    When the full ``s x s`` matrices cost little more than the sampled pairs (``s(s-1)/2 <= 6 N``),
-    the batched distance kernel computes them and the pairs are gathered; otherwise the pairs are
-    measured directly from their differences, in bounded blocks. Both compute from differences.
+    Each sampled pair is measured from its own difference vector, in blocks of bounded size, with
+    one elementwise reduction per pair. This keeps ties exact, as disent has them: a pair measured
+    twice (``(a, p)`` and ``(p, a)``, or two copies of one image at different positions) gives
+    bit-identical distances, which the rank correlation and the same-order fraction depend on. (A
+    tiled all-pairs kernel rounds a pair differently depending on where it sits in its tile, and the
+    sampled pairs are a small fraction of all pairs anyway: 128 per traversal against ``s(s-1)/2``.)
     """
     C, s, D = points.shape
     N = ia.shape[1]
-    if C == 0 or N == 0:
-        return torch.zeros((C, N), dtype=torch.float64, device=points.device)
-    if s * (s - 1) // 2 <= 6 * N:
-        dm = pairwise_distance(points, metric=metric, backend=backend)
-        rows = torch.arange(C, device=points.device)[:, None]
-        return dm[rows, ia, ib].to(torch.float64)
     out = torch.empty((C, N), dtype=torch.float64, device=points.device)
     block = max(1, _PAIRED_ELEMS // max(1, N * D))
     for c0 in range(0, C, block):
@@ -114,7 +110,7 @@ def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, met
 
 
 def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: torch.Tensor | None,
-                    factors: torch.Tensor | None, backend: str) -> dict:
+                    factors: torch.Tensor | None) -> dict:
     """Triplet distances of a chunk of traversals/subsets: ``{space: (d(a,p), d(a,n))}``, each ``(C, N)``.
 
     ``codes`` ``(C, s, Z)``, ``triplets`` ``(C, N, 3)`` (long, on the codes' device), ``observations``
@@ -126,13 +122,11 @@ def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: t
     if factors is None:
         out["ground"] = ((a - p).abs().to(torch.float64), (a - n).abs().to(torch.float64))
     else:
-        out["ground"] = (pair_distances(factors, a, p, "manhattan", backend),
-                         pair_distances(factors, a, n, "manhattan", backend))
+        out["ground"] = (pair_distances(factors, a, p, "manhattan"), pair_distances(factors, a, n, "manhattan"))
     for name, metric in _LATENT:
-        out[name] = (pair_distances(codes, a, p, metric, backend), pair_distances(codes, a, n, metric, backend))
+        out[name] = (pair_distances(codes, a, p, metric), pair_distances(codes, a, n, metric))
     if observations is not None:
-        out["data"] = (pair_distances(observations, a, p, "mse", backend),
-                       pair_distances(observations, a, n, "mse", backend))
+        out["data"] = (pair_distances(observations, a, p, "mse"), pair_distances(observations, a, n, "mse"))
     return out
 
 
@@ -201,8 +195,7 @@ def combine_scopes(factor_scores: list[dict], factor_names: list[str], global_sc
 # -- array form -----------------------------------------------------------------------------------
 
 def ground_truth_correlation(traversals, traversal_observations=None, *, global_codes=None, global_observations=None,
-                             global_factors=None, num_samples: int = 64, rng=0, backend: str = "auto",
-                             factor_names=None) -> dict:
+                             global_factors=None, num_samples: int = 64, rng=0, factor_names=None) -> dict:
     """Ground-truth correlation scores from codes (and observations) the caller already has.
 
     Args:
@@ -217,7 +210,6 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
             ``global_observations`` ``(repeats, n, ...)``: the ``.global`` keys.
         num_samples: triplets per traversal / subset (64).
         rng: seed or generator for the triplets (drawn per factor in order, then for the global scope).
-        backend: distance-kernel backend (``"auto"``, ``"cpu"``, ``"cuda"``, ``"torch"``).
         factor_names: names for warnings (default ``factor_0``, ...).
 
     Returns:
@@ -245,9 +237,9 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     scopes = []
     for f in active:
         t = torch.as_tensor(trips[f], device=device)
-        scopes.append(_collect_in_memory(codes[f], None if obs is None else obs[f], None, t, backend))
+        scopes.append(_collect_in_memory(codes[f], None if obs is None else obs[f], None, t))
     if g is not None:
-        scopes.append(_collect_in_memory(g[0], g[2], g[1], torch.as_tensor(gtrip, device=device), backend))
+        scopes.append(_collect_in_memory(g[0], g[2], g[1], torch.as_tensor(gtrip, device=device)))
     scores = scores_from_distances(scopes)
     notes: list[str] = []
     out = combine_scopes(scores[:len(active)], [names[f] for f in active], scores[-1] if g is not None else None, notes)
@@ -255,7 +247,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     return out
 
 
-def _collect_in_memory(codes, obs, factors, trips, backend) -> dict:
+def _collect_in_memory(codes, obs, factors, trips) -> dict:
     """Triplet distances of in-memory arrays, in chunks that bound the temporaries."""
     R, s = codes.shape[:2]
     per = (obs[0].numel() if obs is not None else 0) + s * codes.shape[2]
@@ -264,7 +256,7 @@ def _collect_in_memory(codes, obs, factors, trips, backend) -> dict:
     for r0 in range(0, R, step):
         r1 = min(R, r0 + step)
         parts.append(chunk_distances(codes[r0:r1], trips[r0:r1], None if obs is None else obs[r0:r1],
-                                     None if factors is None else factors[r0:r1], backend))
+                                     None if factors is None else factors[r0:r1]))
     return _concat(parts)
 
 
@@ -321,7 +313,7 @@ def sample_all(source, rng, repeats: int, global_subset_size: int | None):
     return active, trav, glob
 
 
-def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend, keep_codes=False):
+def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, keep_codes=False):
     """Renders and encodes the traversals chunk by chunk, measuring the triplet distances of each chunk
     (the images are dropped after their chunk). Returns the scores dict, and the traversal codes
     when ``keep_codes``."""
@@ -331,7 +323,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
     for t, tr in zip(trav, trips):
         parts, codes_parts = [], []
         for r0, r1, x, z in iter_observation_chunks(source, encoder, t, rng):
-            parts.append(chunk_distances(z, torch.as_tensor(tr[r0:r1], device=z.device), x, None, backend))
+            parts.append(chunk_distances(z, torch.as_tensor(tr[r0:r1], device=z.device), x, None))
             if keep_codes:
                 codes_parts.append(z)
         scopes.append(_concat(parts))
@@ -340,7 +332,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
     parts = []
     for r0, r1, x, z in iter_observation_chunks(source, encoder, glob, rng):
         gf = torch.as_tensor(glob[r0:r1], device=z.device, dtype=torch.float64)
-        parts.append(chunk_distances(z, torch.as_tensor(gtrip[r0:r1], device=z.device), x, gf, backend))
+        parts.append(chunk_distances(z, torch.as_tensor(gtrip[r0:r1], device=z.device), x, gf))
     scopes.append(_concat(parts))
     scores = scores_from_distances(scopes)
     notes: list[str] = []
@@ -352,7 +344,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
 
 @register("distances", ground_truth_correlation)
 def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
-                       repeats: int = 1024, backend: str = "auto") -> dict:
+                       repeats: int = 1024) -> dict:
     """Ground-truth correlation (msc-research): Spearman/Pearson/same-order agreement of ground, data and latent distances.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128) with ``num_samples``
@@ -363,5 +355,5 @@ def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_su
     num_samples = check_positive_int(num_samples, "num_samples")
     global_subset_size = check_positive_int(global_subset_size, "global_subset_size")
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)
-    out, _ = distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend)
+    out, _ = distances_streamed(source, encoder, rng, active, trav, glob, num_samples)
     return out
