@@ -31,7 +31,7 @@ def _device(device) -> torch.device:
 
 def _as_int32(x, name: str, shape_tail: tuple, device) -> torch.Tensor:
     t = torch.as_tensor(np.ascontiguousarray(x) if isinstance(x, np.ndarray) else x)
-    if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+    if t.numel() and (t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex()):
         raise TypeError(f"argument '{name}' must hold integers, got {t.dtype}")
     if t.dim() != 1 + len(shape_tail) or any(a is not None and a != b for a, b in zip(shape_tail, t.shape[1:])):
         want = ", ".join(["n"] + ["?" if a is None else str(a) for a in shape_tail])

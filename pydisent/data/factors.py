@@ -202,9 +202,10 @@ class FactorSpace:
         elif mode == "cycle_from_start":
             # rotate so each row begins at its start value (its first occurrence on the way up)
             rows = np.stack([np.roll(cycle, -int(st)) for st in starts])
-        else:  # cycle_from_start_ends: start -> s-1 -> 0 -> start
-            rows = [np.concatenate([np.arange(st, s), np.arange(s - 2, -1, -1), np.arange(1, st)]) if s > 1
-                    else np.zeros(1, np.int64) for st in starts]
+        else:  # cycle_from_start_ends: start -> s-1 -> 0 -> start (exclusive), 2s-2 values for every start
+            # (start 0 stops before returning to 0, so rows of different starts have the same length)
+            rows = [np.concatenate([np.arange(st, s), np.arange(s - 2, 0 if st == 0 else -1, -1), np.arange(1, st)])
+                    if s > 1 else np.zeros(1, np.int64) for st in starts]
             rows = np.stack(rows).astype(np.int64)
         idx = np.round(np.linspace(0, rows.shape[1] - 1, num)).astype(np.int64)
         out = rows[:, idx]

@@ -217,10 +217,14 @@ class XYObject(ProceduralDataset):
         r = (self.max_square_size - s) // 2
         return np.stack([self.grid_spacing * y + r, self.grid_spacing * x + r, s, s], axis=-1)[:, None, :]
 
-    def _render(self, factors: np.ndarray) -> torch.Tensor:
+    def rects(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rectangle table ``(n, 1, 4)`` and colours ``(n, 1, C)`` of checked factors."""
         x, y, s, c = factors.T
-        colors = self.colors[c][:, None, :]
-        return render_rects(self._square(x, y, s), colors, self.raw_shape, backend=self.backend, device=self.device)
+        return self._square(x, y, s), self.colors[c][:, None, :]
+
+    def _render(self, factors: np.ndarray) -> torch.Tensor:
+        rects, colors = self.rects(factors)
+        return render_rects(rects, colors, self.raw_shape, backend=self.backend, device=self.device)
 
 
 @register_dataset("xyobject_shaded", aliases=("xy_object_shaded", "xyobjectshaded"))
@@ -250,7 +254,6 @@ class XYObjectShaded(XYObject):
                             ["x", "y", "scale", "intensity", "color"])
         ProceduralDataset.__init__(self, space, transform, backend, device)
 
-    def _render(self, factors: np.ndarray) -> torch.Tensor:
+    def rects(self, factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, y, s, b, c = factors.T
-        colors = (self.colors[c] * (b[:, None] + 1) // self.brightness_levels)[:, None, :]
-        return render_rects(self._square(x, y, s), colors, self.raw_shape, backend=self.backend, device=self.device)
+        return self._square(x, y, s), (self.colors[c] * (b[:, None] + 1) // self.brightness_levels)[:, None, :]

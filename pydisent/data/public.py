@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pydisent._checks import check_positive_int
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
 from pydisent.data.files import MissingDataError, find_data, gather, load_npz_array, optional_import, read_norb_matrix
@@ -68,6 +69,7 @@ class ArrayDataset(GroundTruthDataset):
 def resize_images(images: np.ndarray, size: int = 64) -> np.ndarray:
     """``(n, H, W[, C])`` uint8 images resized to ``size x size`` with PIL's Lanczos filter (the
     ``ANTIALIAS`` resize disentanglement_lib used for Cars3D and SmallNORB); unchanged if already that size."""
+    size = check_positive_int(size, "size")
     if images.shape[1] == size and images.shape[2] == size:
         return np.ascontiguousarray(images)
     Image = optional_import("PIL.Image", "resizing Cars3D/SmallNORB images", "data", pip_name="pillow")
@@ -196,9 +198,11 @@ class Cars3D(ArrayDataset):
     Args:
         root, path: data folder / explicit ``cars`` folder.
         num_objects: expected number of ``.mat`` files (183); ``None`` accepts any number.
+        size: output image size (64); ``None`` keeps the files' resolution (128).
     """
 
-    def __init__(self, root=None, path=None, num_objects: int | None = 183, transform="default"):
+    def __init__(self, root=None, path=None, num_objects: int | None = 183, size: int | None = 64,
+                 transform="default"):
         folder = find_data("Cars3D", ["cars"], subdir="cars3d", root=root, path=path, url=CARS3D_URL,
                            note="the folder data/cars of the archive", kind="folder")
         if not folder.is_dir():
@@ -220,9 +224,13 @@ class Cars3D(ArrayDataset):
                 raise ValueError(f"Cars3D: 'im' in {str(f)!r} must have shape (H, W, 3, 24, 4), got {im.shape}")
             _check_uint8(im, "Cars3D", f"'im' in {str(f)!r}")
             # (H, W, 3, azimuth, elevation) -> (elevation, azimuth, H, W, 3)
-            per_object.append(resize_images(np.transpose(im, (4, 3, 0, 1, 2)).reshape((96,) + im.shape[:3]))
-                              .reshape((4, 24, 64, 64, 3)))
-        images = np.stack(per_object, axis=2).reshape(-1, 64, 64, 3)  # (elevation, azimuth, object) row-major
+            frames = np.transpose(im, (4, 3, 0, 1, 2)).reshape((96,) + im.shape[:3])
+            frames = frames if size is None else resize_images(frames, size)
+            if per_object and frames.shape[1:] != per_object[0].shape[2:]:
+                raise ValueError(f"Cars3D: {str(f)!r} has images of shape {im.shape[:3]}, unlike the other files")
+            per_object.append(frames.reshape((4, 24) + frames.shape[1:]))
+        images = np.stack(per_object, axis=2)  # (elevation, azimuth, object, H, W, 3): row-major factor order
+        images = images.reshape((-1,) + images.shape[3:])
         self.folder = folder
         space = FactorSpace([4, 24, len(files)], ["elevation", "azimuth", "object_type"])
         super().__init__(images, space, transform)
@@ -262,9 +270,10 @@ class SmallNORB(ArrayDataset):
     Args:
         split: ``"train"`` or ``"test"``.
         root, path: data folder / explicit folder holding the three files.
+        size: output image size (64); ``None`` keeps the files' resolution (96).
     """
 
-    def __init__(self, split: str = "train", root=None, path=None, transform="default"):
+    def __init__(self, split: str = "train", root=None, path=None, size: int | None = 64, transform="default"):
         if split not in NORB_CHUNKS:
             raise ValueError(f"argument 'split' must be 'train' or 'test', got {split!r}")
         chunk = NORB_CHUNKS[split]
@@ -300,7 +309,8 @@ class SmallNORB(ArrayDataset):
         order = np.empty(n, dtype=np.int64)
         order[idx] = np.arange(n)
         self.instance_ids = instance_ids
-        images = resize_images(np.asarray(dat[order, 0]))
+        images = np.asarray(dat[order, 0])
+        images = images if size is None else resize_images(images, size)
         super().__init__(images[..., None], space, transform)
 
 
