@@ -368,3 +368,57 @@ def test_cuda_renderers_match_cpu(rng):
         f = cpu.factor_space.sample_factors(2000, rng)
         g = gpu.raw_observations(f)
         assert g.is_cuda and torch.equal(g.cpu(), cpu.raw_observations(f))
+
+
+# -- against the real disent, when installed ----------------------------------------------------------
+def _disent_data():
+    """disent.dataset.data, importable without torchvision (disent imports it only for ImageFolder)."""
+    import sys
+    import types
+    import warnings
+
+    stubbed = []
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        tv, tvd = types.ModuleType("torchvision"), types.ModuleType("torchvision.datasets")
+        tvd.ImageFolder = object
+        tv.datasets = tvd
+        for name, mod in (("torchvision", tv), ("torchvision.datasets", tvd)):
+            if name not in sys.modules:
+                sys.modules[name] = mod
+                stubbed.append(name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import disent.dataset.data as data
+    except Exception as e:  # not installed, or an incompatible version
+        pytest.skip(f"disent is not importable: {type(e).__name__}: {e}")
+    finally:
+        for name in stubbed:  # never leave a fake torchvision behind for other tests
+            sys.modules.pop(name, None)
+    return data
+
+
+@pytest.mark.parametrize("ours,theirs,kw", [
+    (XYSquares, "XYSquaresData", {}),
+    (XYSquares, "XYSquaresMinimalData", {}),
+    (XYSquares, "XYSquaresData", {"grid_spacing": 4, "grid_size": 8}),
+    (XYSquares, "XYSquaresData", {"grid_spacing": 1, "grid_size": 8, "num_squares": 2, "rgb": False}),
+    (XYObject, "XYObjectData", {}),
+    (XYObject, "XYObjectData", {"palette": "colors_2", "grid_spacing": 3}),
+    (XYObjectShaded, "XYObjectShadedData", {}),
+])
+def test_matches_disent_package(rng, ours, theirs, kw):
+    import warnings
+
+    data = _disent_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        peer = getattr(data, theirs)(**({} if theirs == "XYSquaresMinimalData" else kw))
+    ds = ours(transform=None, **kw)
+    assert tuple(peer.factor_names) == ds.factor_space.names
+    assert tuple(peer.factor_sizes) == tuple(ds.factor_sizes)
+    idx = rng.integers(0, len(ds), 300)
+    want = np.stack([np.asarray(peer[int(i)]) for i in idx])
+    np.testing.assert_array_equal(ds.observations_from_indices(idx).numpy(), want)
