@@ -40,6 +40,11 @@ void render_sprites_cpu(const TensorRef& out, const TensorRef& shapes, const Ten
 void render_sprites_cuda(const TensorRef& out, const TensorRef& shapes, const TensorRef& params,
                          const TensorRef& geometry, std::uintptr_t stream);
 
+// uint8 (n, H, W, C) -> float32 (n, C, H, W) as x / 255, then (x - mean[c]) / std[c] when `normalize`
+// (mean, std: float32 (C,) host tensors). Every step is one rounded float32 operation, as in torch.
+void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const TensorRef& mean, const TensorRef& std,
+                          bool normalize);
+
 // Argument checks shared by both halves (device checks are done by the callers).
 void check_rects_args(const TensorRef& out, const TensorRef& rects, const TensorRef& colors);
 void check_sprites_args(const TensorRef& out, const TensorRef& shapes, const TensorRef& params,

@@ -28,6 +28,9 @@ void register_render(py::module_& m) {
         py::arg("geometry"), gil,
         "Fill out (uint8 n,H,W,1) with binary sprites (0 square, 1 ellipse, 2 heart) sampled at pixel centres; "
         "params float64 (n,5) = cx, cy, cos, sin, 1/size; geometry float64 (5,).");
+  m.def("hwc_to_chw_float_cpu", &hwc_to_chw_float_cpu, py::arg("out"), py::arg("batch"), py::arg("mean"),
+        py::arg("std"), py::arg("normalize"), gil,
+        "uint8 (n,H,W,C) -> float32 (n,C,H,W) = x/255, then (x - mean)/std per channel when normalize.");
   m.def("render_sprites_cuda", &render_sprites_cuda, py::arg("out"), py::arg("shapes"), py::arg("params"),
         py::arg("geometry"), py::arg("stream"), gil, "CUDA version of render_sprites_cpu (asynchronous on `stream`).");
 }

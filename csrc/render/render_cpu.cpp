@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "common/check.h"
 #include "render/render.h"
@@ -164,6 +165,65 @@ void render_sprites_cpu(const TensorRef& out, const TensorRef& shapes, const Ten
         sprite_local(row, col, p, &u, &v);
         if (sprite_inside(sh[i], u, v, g)) img[row * W + col] = 255;
       }
+    }
+  }
+}
+
+void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const TensorRef& mean, const TensorRef& std,
+                          bool normalize) {
+  check_rank(out, "out", 4);
+  check_rank(in, "batch", 4);
+  check_dtype(out, "out", DType::Float32);
+  check_dtype(in, "batch", DType::UInt8);
+  check_contiguous(out, "out");
+  check_contiguous(in, "batch");
+  check_host(out, "out");
+  check_host(in, "batch");
+  const int64_t n = in.size(0), H = in.size(1), W = in.size(2), C = in.size(3);
+  PYDISENT_CHECK(out.size(0) == n && out.size(1) == C && out.size(2) == H && out.size(3) == W,
+                 "argument 'out' must have shape (", n, ", ", C, ", ", H, ", ", W, ")");
+  const float* m = nullptr;
+  const float* sd = nullptr;
+  if (normalize) {
+    check_dtype(mean, "mean", DType::Float32);
+    check_dtype(std, "std", DType::Float32);
+    check_host(mean, "mean");
+    check_host(std, "std");
+    PYDISENT_CHECK(mean.numel() == C && std.numel() == C, "arguments 'mean' and 'std' must have ", C, " entries");
+    m = mean.data<float>();
+    sd = std.data<float>();
+  }
+  // A table of the 256 possible results per channel, each computed with the same rounded float32
+  // operations as torch (x / 255, then (x - mean) / std): a lookup per pixel, no division.
+  std::vector<float> lut(static_cast<size_t>(256 * C));
+  for (int64_t c = 0; c < C; ++c)
+    for (int v = 0; v < 256; ++v) {
+      float x = static_cast<float>(v) / 255.0f;
+      if (normalize) x = (x - m[c]) / sd[c];
+      lut[static_cast<size_t>(c * 256 + v)] = x;
+    }
+  const uint8_t* src = in.data<uint8_t>();
+  float* dst = out.data<float>();
+  const float* tab = lut.data();
+  const int64_t HW = H * W;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const uint8_t* s = src + i * HW * C;
+    float* d = dst + i * HW * C;
+    if (C == 1) {
+      for (int64_t p = 0; p < HW; ++p) d[p] = tab[s[p]];
+    } else if (C == 3) {
+      float* d0 = d;
+      float* d1 = d + HW;
+      float* d2 = d + 2 * HW;
+      for (int64_t p = 0; p < HW; ++p) {
+        d0[p] = tab[s[3 * p]];
+        d1[p] = tab[256 + s[3 * p + 1]];
+        d2[p] = tab[512 + s[3 * p + 2]];
+      }
+    } else {
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t p = 0; p < HW; ++p) d[c * HW + p] = tab[c * 256 + s[p * C + c]];
     }
   }
 }

@@ -93,6 +93,21 @@ def _rects_torch(rects: torch.Tensor, colors: torch.Tensor, H: int, W: int, C: i
     return out
 
 
+# -- uint8 HWC -> float CHW -----------------------------------------------------------------------
+def hwc_to_chw_float(batch: torch.Tensor, mean=None, std=None) -> torch.Tensor:
+    """CPU uint8 ``(n, H, W, C)`` -> float32 ``(n, C, H, W)`` ``x / 255``, then ``(x - mean) / std`` per
+    channel: the C++ version of :func:`pydisent.data.base.to_float_chw` (identical values)."""
+    C = batch.shape[3]
+    src = batch.contiguous()
+    out = torch.empty((batch.shape[0], C, batch.shape[1], batch.shape[2]), dtype=torch.float32)
+    normalize = mean is not None or std is not None
+    m = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.float32).reshape(-1).expand(C).contiguous()
+    s = torch.as_tensor(1.0 if std is None else std, dtype=torch.float32).reshape(-1).expand(C).contiguous()
+    if out.numel():
+        _C.hwc_to_chw_float_cpu(ref(out), ref(src), ref(m), ref(s), normalize)
+    return out
+
+
 # -- sprites ---------------------------------------------------------------------------------
 def render_sprites(shapes, params, geometry, image_size, *, backend: str = "auto", device=None) -> torch.Tensor:
     """Batch of binary sprites (dSprites style), sampled at pixel centres.
