@@ -422,3 +422,18 @@ def test_matches_disent_package(rng, ours, theirs, kw):
     idx = rng.integers(0, len(ds), 300)
     want = np.stack([np.asarray(peer[int(i)]) for i in idx])
     np.testing.assert_array_equal(ds.observations_from_indices(idx).numpy(), want)
+
+
+def test_compare_with_official_logic(rng):
+    from pydisent.data.dsprites import compare_with_official
+
+    with pytest.raises(ValueError, match="'official'"):
+        compare_with_official(DSprites(source="procedural"))
+    fake = DSprites(source="procedural", transform=None)
+    fake.source = "file"  # stands in for a loaded official file: its "file" images are the procedural ones
+    fake.raw_observations = lambda f: fake.render_procedural(f)
+    res = compare_with_official(fake, n=300, rng=rng)
+    assert res["pixel_accuracy"] == 1.0 and res["iou"] == {"square": 1.0, "ellipse": 1.0, "heart": 1.0}
+    fake.raw_observations = lambda f: torch.roll(fake.render_procedural(f), 1, dims=2)  # one pixel off
+    res = compare_with_official(fake, n=300, rng=rng)
+    assert 0.9 < res["pixel_accuracy"] < 1.0 and all(0.5 < v < 1.0 for v in res["iou"].values())

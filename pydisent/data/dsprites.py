@@ -19,9 +19,10 @@ y points down) and placed, and every pixel is set when its centre lies inside (b
 anti-aliasing). The unpublished constants were chosen as follows and are constructor arguments:
 
 * positions: the sprite centre runs over the middle half of the canvas, ``x = 64 * (m + (1 - 2m)
-  posX)`` with ``m = 1/4`` (centres 16..48 px), the smallest range whose 32 steps all move the sprite
-  by >= 1 pixel, which the dataset's description says the latent values were chosen for, and the
-  mapping of the "infinite dSprites" reimplementation (Dziadzio et al. 2023);
+  posX)`` with ``m = 1/4`` (centres 16..48 px): each of the 31 steps then moves the sprite by about
+  one pixel (32/31 px), matching the dataset's statement that the latent steps are the smallest
+  that still change the pixels, and it is the mapping of the "infinite dSprites" reimplementation
+  (github.com/sbdzdz/disco);
 * shapes: square = the unit box; ellipse with semi-axes 1/2 and ``ellipse_ratio / 2``
   (``ellipse_ratio = 1/2``); heart = the implicit curve ``(x^2 + y^2 - 1)^3 = x^2 y^3`` scaled to
   unit width, lobes up at orientation 0;
