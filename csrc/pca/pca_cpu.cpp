@@ -19,10 +19,19 @@ namespace {
 
 constexpr int kMax = static_cast<int>(kPcaMaxDim);
 
+// The package is built for baseline x86-64; on x86-64 Linux with GCC/Clang the vectorisable inner
+// loops below also get AVX-512/AVX2 clones, picked once at load time. Elsewhere: the portable code.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define PYDISENT_PCA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define PYDISENT_PCA_CLONES
+#endif
+
 // Reduces the symmetric n x n matrix `a` (row-major, both triangles filled; overwritten) to a
 // tridiagonal T = Q^T A Q with diagonal d[0..n-1] and sub-diagonal e[0..n-2] (e[n-1] = 0). When `q`
 // is given it receives Q (row-major n x n). Householder vector j is kept in row j right of the
 // diagonal (the mirror of the column it annihilates, no longer needed), its scaling in beta[j].
+PYDISENT_PCA_CLONES
 void tridiagonalize(double* a, int n, double* d, double* e, double* q, double* beta) {
   alignas(64) double p[kMax], w[kMax];
   for (int j = 0; j + 2 < n; ++j) {
@@ -189,12 +198,8 @@ struct QrLane {
 // instead of a scattered update of the whole k x k matrix per point.
 constexpr int kChunk = 64;
 
-// Lower triangle of the Gram matrix of the rows of xt (n rows of length cnt, stride kChunk), added to
-// a. On x86-64 Linux GCC/Clang build AVX-512/AVX2 clones picked at load time (the package is built
-// for baseline x86-64); elsewhere the portable version.
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
+// Lower triangle of the Gram matrix of the rows of xt (n rows of length cnt, stride kChunk), added to a.
+PYDISENT_PCA_CLONES
 void gram_lower_add(const double* xt, int n, int cnt, double* a) {
   for (int i = 0; i < n; ++i) {
     const double* xi = xt + i * kChunk;
@@ -285,10 +290,17 @@ int prepare(const T* x, const bool* mask, int64_t m, int n, bool unbiased, bool 
 // Sorts the converged eigenpairs (descending) and writes them out.
 template <typename T>
 void finish(const CloudWork& w, int n, T* evals_out, T* evecs_out) {
+  // Descending insertion sort of the indices (n <= 64; stable, so equal eigenvalues keep their order,
+  // and no allocation, unlike std::stable_sort).
   int order[kMax];
-  for (int i = 0; i < n; ++i) order[i] = i;
-  // Stable, so equal eigenvalues keep their order (deterministic output).
-  std::stable_sort(order, order + n, [&](int p, int q) { return w.d[p] > w.d[q]; });
+  for (int i = 0; i < n; ++i) {
+    int j = i;
+    while (j > 0 && w.d[order[j - 1]] < w.d[i]) {
+      order[j] = order[j - 1];
+      --j;
+    }
+    order[j] = i;
+  }
   const double f = std::ldexp(1.0, w.exponent);
   for (int j = 0; j < n; ++j) evals_out[j] = static_cast<T>(w.d[order[j]] * f);
   if (!evecs_out) return;
