@@ -17,7 +17,11 @@ from pydisent.metrics.flatness import KEYS as FLAT_KEYS
 from pydisent.metrics.flatness import flatness
 from pydisent.metrics.linearity import KEYS as LIN_KEYS
 from pydisent.metrics.linearity import linearity
-from pydisent.ops import pearson, rankdata, spearman
+from pydisent import _C
+from pydisent._dispatch import ref
+from pydisent.ops import paired_distance, pearson, rankdata, spearman
+
+from conftest import HAS_CUDA
 
 
 class Identity(GroundTruthDataset):
@@ -79,6 +83,69 @@ def test_spearman_pearson_match_scipy(rng):
     assert torch.isnan(spearman(np.ones(5), np.arange(5.0)))
     with pytest.raises(ValueError, match="same shape"):
         pearson(np.ones(3), np.ones(4))
+
+
+# -- paired distances ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"] + (["cuda"] if HAS_CUDA else []))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_paired_distance_matches_numpy(rng, backend, dtype):
+    x = rng.normal(size=(30, 4, 37)) * 10 + 100  # trailing dims are flattened; large offset
+    ia, ib = rng.integers(0, 30, size=(2, 7, 11))
+    xt = torch.tensor(x, dtype=dtype)
+    if backend == "cuda":
+        xt = xt.cuda()
+    xc = xt.cpu().reshape(30, -1)
+    diff = (xc[torch.as_tensor(ia)] - xc[torch.as_tensor(ib)]).double().numpy()  # differences rounded in dtype
+    want = {"manhattan": np.abs(diff).sum(-1), "euclidean": np.sqrt((diff ** 2).sum(-1)),
+            "sqeuclidean": (diff ** 2).sum(-1), "mse": (diff ** 2).mean(-1)}
+    for metric, w in want.items():
+        got = paired_distance(xt, ia, ib, metric, backend=backend)
+        assert got.dtype == torch.float64 and got.shape == (7, 11)
+        np.testing.assert_allclose(got.cpu().numpy(), w, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["cpu"] + (["cuda"] if HAS_CUDA else []))
+def test_paired_distance_keeps_ties_exact(rng, backend):
+    # swapped pairs and copies of a row at other positions give bit-identical distances
+    x = torch.tensor(rng.normal(size=(9, 1000)), dtype=torch.float32)
+    x[5] = x[1]
+    if backend == "cuda":
+        x = x.cuda()
+    a = torch.tensor([0, 2, 0, 2, 3])
+    b = torch.tensor([2, 0, 1, 5, 8])
+    for metric in ("manhattan", "euclidean", "mse"):
+        d = paired_distance(x, a, b, metric, backend=backend).cpu()
+        assert d[0] == d[1] and d[2] == paired_distance(x, [0], [5], metric, backend=backend).cpu()[0]
+        assert d[3] == paired_distance(x, [2], [1], metric, backend=backend).cpu()[0]
+
+
+def test_paired_distance_bad_input():
+    x = torch.randn(5, 3)
+    with pytest.raises(ValueError, match="'metric'"):
+        paired_distance(x, [0], [1], "cosine")
+    with pytest.raises(TypeError, match="'index_a' must be an integer"):
+        paired_distance(x, [0.5], [1])
+    with pytest.raises(ValueError, match="same shape"):
+        paired_distance(x, [0, 1], [1])
+    with pytest.raises(ValueError, match=r"in \[0, 5\)"):
+        paired_distance(x, [0], [5])
+    with pytest.raises(ValueError, match="'x' contains NaN"):
+        paired_distance(torch.tensor([[0.0], [float("nan")]]), [0], [1])
+    with pytest.raises(TypeError, match="'x' must be float"):
+        paired_distance(torch.ones(3, 2, dtype=torch.int32), [0], [1])
+    out = torch.empty(1, dtype=torch.float64)
+    i0, i9 = torch.tensor([0]), torch.tensor([9])
+    with pytest.raises(ValueError, match="out of range"):
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i9), ref(out), 3)
+    with pytest.raises(TypeError, match="'index_a' must have dtype int64"):
+        _C.paired_distance_cpu(ref(x), ref(i0.int()), ref(i0), ref(out), 3)
+    with pytest.raises(TypeError, match="'out' must have dtype float64"):
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out.float()), 3)
+    with pytest.raises(ValueError, match="'metric' must be 0"):
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out), 7)
+    with pytest.raises(ValueError, match="'x' must have 2 dimensions"):
+        _C.paired_distance_cpu(ref(x[0]), ref(i0), ref(i0), ref(out), 3)
 
 
 # -- linearity ------------------------------------------------------------------------------------
@@ -300,14 +367,18 @@ def test_parity_with_loop_reference(seed, dtype):
     fs = FactorSpace([5, 7, 4])
     R, N, G, Z = 12, 16, 10, 5
     W = rng.normal(size=(3, Z))
-    enc = lambda f: np.tanh(f @ W * 0.4) + 0.1 * (f @ W) ** 2  # a smooth nonlinear code: no accidental ties
+    # smooth nonlinear codes and "images" with generic mixing: two different pairs never have equal
+    # distances in theory, so only exact duplicates tie (which every implementation keeps exact)
+    A = rng.normal(size=(3, 6))
+    enc = lambda f: np.tanh(f @ W * 0.4) + 0.1 * (f @ W) ** 2
+    render = lambda f: np.sin(f @ A) + 0.3 * (f @ A)
     codes, obs = [], []
     for f in range(3):
         t = fs.sample_traversals(f, R, rng).astype(np.float64)
         codes.append(torch.tensor(enc(t), dtype=dtype))
-        obs.append(torch.tensor(np.sin(t * 1.3) + t, dtype=dtype))  # "images" of the traversal
+        obs.append(torch.tensor(render(t), dtype=dtype))
     gf = fs.sample_factors(R * G, rng).reshape(R, G, 3).astype(np.float64)
-    gcodes, gobs = torch.tensor(enc(gf), dtype=dtype), torch.tensor(np.sin(gf * 1.3) + gf, dtype=dtype)
+    gcodes, gobs = torch.tensor(enc(gf), dtype=dtype), torch.tensor(render(gf), dtype=dtype)
     got = factored_components(codes, obs, global_codes=gcodes, global_observations=gobs, global_factors=gf,
                               num_samples=N, rng=np.random.default_rng(seed + 1))
     got.update(flatness(codes))

@@ -41,3 +41,22 @@ void pca_cpu(const PcaArgs& a);
 void pca_cuda(const PcaArgs& a, std::uintptr_t stream);
 
 }  // namespace pydisent
+
+namespace pydisent {
+
+// Distances of sampled pairs of rows (the metrics' triplet distances): out[p] = d(x[ia[p]], x[ib[p]])
+// for x (n, D) float32/float64 contiguous, ia/ib (P,) int64, out (P,) float64. Every pair is reduced
+// by the same code path in the same order, so a pair measured twice ((a, b) and (b, a), or two copies
+// of one row) gives bit-identical results: ties stay ties, which rank statistics depend on.
+enum class PairMetric : int { Manhattan = 0, Euclidean = 1, SqEuclidean = 2, Mse = 3 };
+
+struct PairArgs {
+  TensorRef x, ia, ib, out;
+  PairMetric metric = PairMetric::Euclidean;
+};
+
+void pairs_validate(const PairArgs& a, bool cuda);
+void paired_distance_cpu(const PairArgs& a);
+void paired_distance_cuda(const PairArgs& a, std::uintptr_t stream);
+
+}  // namespace pydisent

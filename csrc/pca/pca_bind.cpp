@@ -46,9 +46,37 @@ void pca_validate(const PcaArgs& a, bool cuda) {
   PYDISENT_CHECK(m <= (int64_t{1} << 40) / k, "argument 'x' has too many points per cloud (", m, ")");
 }
 
+void pairs_validate(const PairArgs& a, bool cuda) {
+  check_rank(a.x, "x", 2);
+  check_float(a.x, "x");
+  check_contiguous(a.x, "x");
+  if (cuda)
+    check_cuda(a.x, "x");
+  else
+    check_host(a.x, "x");
+  for (const auto* t : {&a.ia, &a.ib}) {
+    const char* name = t == &a.ia ? "index_a" : "index_b";
+    check_rank(*t, name, 1);
+    check_dtype(*t, name, DType::Int64);
+    check_contiguous(*t, name);
+    check_same_device(a.x, "x", *t, name);
+  }
+  PYDISENT_CHECK(a.ia.size(0) == a.ib.size(0), "arguments 'index_a' and 'index_b' must have the same length, got ",
+                 a.ia.size(0), " and ", a.ib.size(0));
+  check_rank(a.out, "out", 1);
+  check_dtype(a.out, "out", DType::Float64);
+  check_contiguous(a.out, "out");
+  check_same_device(a.x, "x", a.out, "out");
+  PYDISENT_CHECK(a.out.size(0) == a.ia.size(0), "argument 'out' must have ", a.ia.size(0), " entries, got ",
+                 a.out.size(0));
+}
+
 #ifndef PYDISENT_WITH_CUDA
 void pca_cuda(const PcaArgs&, std::uintptr_t) {
   PYDISENT_NOT_IMPLEMENTED("pca_cuda: pydisent was built without CUDA (rebuild with nvcc, or use backend='cpu')");
+}
+void paired_distance_cuda(const PairArgs&, std::uintptr_t) {
+  PYDISENT_NOT_IMPLEMENTED("paired_distance_cuda: pydisent was built without CUDA (use backend='cpu')");
 }
 #endif
 
@@ -89,6 +117,34 @@ void register_pca(py::module_& m) {
       py::arg("unbiased"), py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
       "Batched PCA on a CUDA device (one fused covariance + Jacobi kernel); same contract as pca_cpu.");
   m.attr("PCA_MAX_DIM") = kPcaMaxDim;
+
+  auto pair_args = [](const TensorRef& x, const TensorRef& ia, const TensorRef& ib, const TensorRef& out,
+                      int metric) {
+    PYDISENT_CHECK(metric >= 0 && metric <= 3, "argument 'metric' must be 0 (manhattan), 1 (euclidean), "
+                   "2 (sqeuclidean) or 3 (mse), got ", metric);
+    PairArgs a;
+    a.x = x;
+    a.ia = ia;
+    a.ib = ib;
+    a.out = out;
+    a.metric = static_cast<PairMetric>(metric);
+    return a;
+  };
+  m.def(
+      "paired_distance_cpu",
+      [pair_args](const TensorRef& x, const TensorRef& ia, const TensorRef& ib, const TensorRef& out, int metric) {
+        paired_distance_cpu(pair_args(x, ia, ib, out, metric));
+      },
+      py::arg("x"), py::arg("index_a"), py::arg("index_b"), py::arg("out"), py::arg("metric"),
+      py::call_guard<py::gil_scoped_release>(),
+      "out[p] = d(x[index_a[p]], x[index_b[p]]) (float64) for x (n, D); metric 0..3 = manhattan, euclidean, "
+      "sqeuclidean, mse");
+  m.def(
+      "paired_distance_cuda",
+      [pair_args](const TensorRef& x, const TensorRef& ia, const TensorRef& ib, const TensorRef& out, int metric,
+                  std::uintptr_t stream) { paired_distance_cuda(pair_args(x, ia, ib, out, metric), stream); },
+      py::arg("x"), py::arg("index_a"), py::arg("index_b"), py::arg("out"), py::arg("metric"), py::arg("stream"),
+      py::call_guard<py::gil_scoped_release>(), "CUDA version of paired_distance_cpu");
 }
 
 }  // namespace pydisent

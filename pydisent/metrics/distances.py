@@ -54,6 +54,8 @@ from pydisent.metrics._traversals import (
     sample_triplets,
     warn_notes,
 )
+from pydisent._dispatch import resolve_backend
+from pydisent.ops.paired import _paired
 from pydisent.ops.rank import pearson, rankdata
 from pydisent._checks import check_positive_int
 
@@ -64,8 +66,6 @@ _PAIRS = [("ground_data", "ground", "data")] + [
     for item in ((f"ground_latent.{lp}", "ground", lp), (f"latent_data.{lp}", lp, "data"))
 ]
 _LATENT = (("l1", "manhattan"), ("l2", "euclidean"))
-# Elements per temporary difference tensor when pairs are measured one by one.
-_PAIRED_ELEMS = 1 << 24
 
 
 def distance_keys(scope: str, with_data: bool = True) -> list[str]:
@@ -79,38 +79,21 @@ def distance_keys(scope: str, with_data: bool = True) -> list[str]:
 
 # -- distances of sampled pairs -------------------------------------------------------------------
 
-def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str) -> torch.Tensor:
-    """``d(points[c, ia[c, j]], points[c, ib[c, j]])`` for ``points`` ``(C, s, D)``: ``(C, N)`` float64.
-
-    Each sampled pair is measured from its own difference vector, in blocks of bounded size, with
-    one elementwise reduction per pair. This keeps ties exact, as disent has them: a pair measured
-    twice (``(a, p)`` and ``(p, a)``, or two copies of one image at different positions) gives
-    bit-identical distances, which the rank correlation and the same-order fraction depend on. (A
-    tiled all-pairs kernel rounds a pair differently depending on where it sits in its tile, and the
-    sampled pairs are a small fraction of all pairs anyway: 128 per traversal against ``s(s-1)/2``.)
-    """
+def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str,
+                   backend: str = "auto") -> torch.Tensor:
+    """``d(points[c, ia[c, j]], points[c, ib[c, j]])`` for ``points`` ``(C, s, D)``: ``(C, N)`` float64,
+    by :func:`pydisent.ops.paired_distance`: each sampled pair straight from its two rows, all pairs
+    reduced alike, so ties stay exact as disent has them (a tiled all-pairs kernel rounds a pair
+    according to its place in the tile, and the sampled pairs are few: 128 per traversal against
+    ``s(s-1)/2``)."""
     C, s, D = points.shape
-    N = ia.shape[1]
-    out = torch.empty((C, N), dtype=torch.float64, device=points.device)
-    block = max(1, _PAIRED_ELEMS // max(1, N * D))
-    for c0 in range(0, C, block):
-        c1 = min(C, c0 + block)
-        rows = torch.arange(c0, c1, device=points.device)[:, None]
-        diff = points[rows, ia[c0:c1]] - points[rows, ib[c0:c1]]
-        if metric == "manhattan":
-            d = diff.abs().sum(-1)
-        elif metric == "euclidean":
-            d = torch.linalg.vector_norm(diff, dim=-1)
-        elif metric == "mse":
-            d = diff.square().mean(-1)
-        else:  # pragma: no cover - internal
-            raise ValueError(f"internal: unsupported metric {metric!r}")
-        out[c0:c1] = d.to(torch.float64)
-    return out
+    base = torch.arange(C, device=points.device)[:, None] * s
+    # points are checked (finite) by the callers and the indices are drawn in range
+    return _paired(points.reshape(C * s, D), base + ia, base + ib, metric, resolve_backend(backend, points))
 
 
 def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: torch.Tensor | None,
-                    factors: torch.Tensor | None) -> dict:
+                    factors: torch.Tensor | None, backend: str = "auto") -> dict:
     """Triplet distances of a chunk of traversals/subsets: ``{space: (d(a,p), d(a,n))}``, each ``(C, N)``.
 
     ``codes`` ``(C, s, Z)``, ``triplets`` ``(C, N, 3)`` (long, on the codes' device), ``observations``
@@ -122,11 +105,18 @@ def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: t
     if factors is None:
         out["ground"] = ((a - p).abs().to(torch.float64), (a - n).abs().to(torch.float64))
     else:
-        out["ground"] = (pair_distances(factors, a, p, "manhattan"), pair_distances(factors, a, n, "manhattan"))
+        out["ground"] = (pair_distances(factors, a, p, "manhattan", backend),
+                         pair_distances(factors, a, n, "manhattan", backend))
     for name, metric in _LATENT:
-        out[name] = (pair_distances(codes, a, p, metric), pair_distances(codes, a, n, metric))
+        out[name] = (pair_distances(codes, a, p, metric, backend), pair_distances(codes, a, n, metric, backend))
     if observations is not None:
-        out["data"] = (pair_distances(observations, a, p, "mse"), pair_distances(observations, a, n, "mse"))
+        out["data"] = (pair_distances(observations, a, p, "mse", backend),
+                       pair_distances(observations, a, n, "mse", backend))
+        # a non-finite value in a sampled image makes its distances non-finite: checking the few
+        # distances is far cheaper than scanning every image
+        if not bool(torch.isfinite(out["data"][0]).all() & torch.isfinite(out["data"][1]).all()):
+            raise ValueError("the observations contain NaN or infinite values (the data distances need finite "
+                             "observations)")
     return out
 
 
@@ -195,7 +185,8 @@ def combine_scopes(factor_scores: list[dict], factor_names: list[str], global_sc
 # -- array form -----------------------------------------------------------------------------------
 
 def ground_truth_correlation(traversals, traversal_observations=None, *, global_codes=None, global_observations=None,
-                             global_factors=None, num_samples: int = 64, rng=0, factor_names=None) -> dict:
+                             global_factors=None, num_samples: int = 64, rng=0, backend: str = "auto",
+                             factor_names=None) -> dict:
     """Ground-truth correlation scores from codes (and observations) the caller already has.
 
     Args:
@@ -210,6 +201,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
             ``global_observations`` ``(repeats, n, ...)``: the ``.global`` keys.
         num_samples: triplets per traversal / subset (64).
         rng: seed or generator for the triplets (drawn per factor in order, then for the global scope).
+        backend: :func:`pydisent.ops.paired_distance` backend (``"auto"``, ``"cpu"``, ``"cuda"``, ``"torch"``).
         factor_names: names for warnings (default ``factor_0``, ...).
 
     Returns:
@@ -237,9 +229,9 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     scopes = []
     for f in active:
         t = torch.as_tensor(trips[f], device=device)
-        scopes.append(_collect_in_memory(codes[f], None if obs is None else obs[f], None, t))
+        scopes.append(_collect_in_memory(codes[f], None if obs is None else obs[f], None, t, backend))
     if g is not None:
-        scopes.append(_collect_in_memory(g[0], g[2], g[1], torch.as_tensor(gtrip, device=device)))
+        scopes.append(_collect_in_memory(g[0], g[2], g[1], torch.as_tensor(gtrip, device=device), backend))
     scores = scores_from_distances(scopes)
     notes: list[str] = []
     out = combine_scopes(scores[:len(active)], [names[f] for f in active], scores[-1] if g is not None else None, notes)
@@ -247,7 +239,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     return out
 
 
-def _collect_in_memory(codes, obs, factors, trips) -> dict:
+def _collect_in_memory(codes, obs, factors, trips, backend) -> dict:
     """Triplet distances of in-memory arrays, in chunks that bound the temporaries."""
     R, s = codes.shape[:2]
     per = (obs[0].numel() if obs is not None else 0) + s * codes.shape[2]
@@ -256,7 +248,7 @@ def _collect_in_memory(codes, obs, factors, trips) -> dict:
     for r0 in range(0, R, step):
         r1 = min(R, r0 + step)
         parts.append(chunk_distances(codes[r0:r1], trips[r0:r1], None if obs is None else obs[r0:r1],
-                                     None if factors is None else factors[r0:r1]))
+                                     None if factors is None else factors[r0:r1], backend))
     return _concat(parts)
 
 
@@ -313,7 +305,7 @@ def sample_all(source, rng, repeats: int, global_subset_size: int | None):
     return active, trav, glob
 
 
-def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, keep_codes=False):
+def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend="auto", keep_codes=False):
     """Renders and encodes the traversals chunk by chunk, measuring the triplet distances of each chunk
     (the images are dropped after their chunk). Returns the scores dict, and the traversal codes
     when ``keep_codes``."""
@@ -323,7 +315,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ke
     for t, tr in zip(trav, trips):
         parts, codes_parts = [], []
         for r0, r1, x, z in iter_observation_chunks(source, encoder, t, rng):
-            parts.append(chunk_distances(z, torch.as_tensor(tr[r0:r1], device=z.device), x, None))
+            parts.append(chunk_distances(z, torch.as_tensor(tr[r0:r1], device=z.device), x, None, backend))
             if keep_codes:
                 codes_parts.append(z)
         scopes.append(_concat(parts))
@@ -332,7 +324,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ke
     parts = []
     for r0, r1, x, z in iter_observation_chunks(source, encoder, glob, rng):
         gf = torch.as_tensor(glob[r0:r1], device=z.device, dtype=torch.float64)
-        parts.append(chunk_distances(z, torch.as_tensor(gtrip[r0:r1], device=z.device), x, gf))
+        parts.append(chunk_distances(z, torch.as_tensor(gtrip[r0:r1], device=z.device), x, gf, backend))
     scopes.append(_concat(parts))
     scores = scores_from_distances(scopes)
     notes: list[str] = []
@@ -344,7 +336,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ke
 
 @register("distances", ground_truth_correlation)
 def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
-                       repeats: int = 1024) -> dict:
+                       repeats: int = 1024, backend: str = "auto") -> dict:
     """Ground-truth correlation (msc-research): Spearman/Pearson/same-order agreement of ground, data and latent distances.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128) with ``num_samples``
@@ -355,5 +347,5 @@ def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_su
     num_samples = check_positive_int(num_samples, "num_samples")
     global_subset_size = check_positive_int(global_subset_size, "global_subset_size")
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)
-    out, _ = distances_streamed(source, encoder, rng, active, trav, glob, num_samples)
+    out, _ = distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend)
     return out

@@ -16,10 +16,10 @@ def factored_components(traversals, traversal_observations=None, *, global_codes
                         factor_names=None) -> dict:
     """Both :func:`pydisent.metrics.distances.ground_truth_correlation` and
     :func:`pydisent.metrics.linearity.linearity` on the same traversal codes; keys of both.
-    ``backend`` is the :func:`pydisent.ops.batched_pca` backend."""
+    ``backend`` selects the kernels' backend (paired distances and batched PCA)."""
     out = ground_truth_correlation(traversals, traversal_observations, global_codes=global_codes,
                                    global_observations=global_observations, global_factors=global_factors,
-                                   num_samples=num_samples, rng=rng, factor_names=factor_names)
+                                   num_samples=num_samples, rng=rng, backend=backend, factor_names=factor_names)
     out.update(linearity(traversals, backend=backend, factor_names=factor_names))
     return dict(sorted(out.items()))
 
@@ -35,6 +35,6 @@ def evaluate_factored_components(source, encoder, rng, *, num_samples: int = 64,
     num_samples = check_positive_int(num_samples, "num_samples")
     global_subset_size = check_positive_int(global_subset_size, "global_subset_size")
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)
-    out, codes = distances_streamed(source, encoder, rng, active, trav, glob, num_samples, keep_codes=True)
+    out, codes = distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend, keep_codes=True)
     out.update(linearity_from_codes(codes, [source.factor_space.names[f] for f in active], backend))
     return dict(sorted(out.items()))
