@@ -456,3 +456,11 @@ def test_bad_input_names_the_argument():
         run("linearity", lambda x: torch.full((len(x), 2), float("nan")), repeats=2)
     with pytest.raises(ValueError, match="no factor with more than one value"):
         run("distances", lambda x: x, repeats=2, sizes=[1, 1])
+    with pytest.raises(ValueError, match="'backend'"):
+        run("flatness", lambda x: x, repeats=2, backend="gpu")
+
+
+def test_half_precision_codes_are_measured_in_float32():
+    r16 = run("factored_components", lambda x: x.to(torch.float16) * 2, repeats=4)
+    r32 = run("factored_components", lambda x: x * 2, repeats=4)
+    assert r16 == pytest.approx(r32, abs=1e-12)

@@ -44,7 +44,7 @@ def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rn
 
     flat = np.concatenate([t.reshape(-1, t.shape[-1]) for t in traversals]) if traversals else np.zeros((0, 0))
     chunk = max(encoder.batch_size, 4096)
-    codes = encode_factors(source, encoder, flat, rng, chunk=chunk)
+    codes = _float_codes(encode_factors(source, encoder, flat, rng, chunk=chunk))
     out, start = [], 0
     for t in traversals:
         n = t.shape[0] * t.shape[1]
@@ -62,13 +62,26 @@ def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
     while r0 < R:
         r1 = min(R, r0 + step)
         obs = source.observations(factors[r0:r1].reshape(-1, F), rng)
-        codes = encoder(_to_device(obs, encoder.device))
+        codes = _float_codes(encoder(_to_device(obs, encoder.device)))
         x = _as_float_tensor(obs, codes.device)
         yield r0, r1, x.reshape(r1 - r0, s, -1), codes.reshape(r1 - r0, s, -1)
         if r0 == 0:
             per_traversal = max(1, x.numel() // (r1 - r0) * x.element_size())
             step = max(1, _CHUNK_BYTES // per_traversal)
         r0 = r1
+
+
+def _float_codes(codes: torch.Tensor) -> torch.Tensor:
+    # half-precision codes (an encoder under autocast) are measured in float32
+    return codes if codes.dtype in (torch.float32, torch.float64) else codes.to(torch.float32)
+
+
+def check_backend(backend) -> str:
+    from pydisent._dispatch import BACKENDS
+
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+    return backend
 
 
 def _to_device(obs, device):

@@ -44,6 +44,7 @@ from pydisent._checks import as_tensor, check_finite, check_float
 from pydisent._rng import as_rng
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
+    check_backend,
     active_factors,
     check_repeats,
     check_traversals,
@@ -344,6 +345,7 @@ def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_su
     See :mod:`pydisent.metrics.distances` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
+    check_backend(backend)
     num_samples = check_positive_int(num_samples, "num_samples")
     global_subset_size = check_positive_int(global_subset_size, "global_subset_size")
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)

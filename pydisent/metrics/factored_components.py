@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydisent._checks import check_positive_int
 from pydisent.metrics._registry import register
-from pydisent.metrics._traversals import check_repeats
+from pydisent.metrics._traversals import check_backend, check_repeats
 from pydisent.metrics.distances import distances_streamed, ground_truth_correlation, sample_all
 from pydisent.metrics.linearity import linearity, linearity_from_codes
 
@@ -32,6 +32,7 @@ def evaluate_factored_components(source, encoder, rng, *, num_samples: int = 64,
     Defaults as disent: ``repeats=1024`` (fast: 128), ``num_samples=64``, ``global_subset_size=32``.
     """
     repeats = check_repeats(repeats)
+    check_backend(backend)
     num_samples = check_positive_int(num_samples, "num_samples")
     global_subset_size = check_positive_int(global_subset_size, "global_subset_size")
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)

@@ -28,6 +28,7 @@ import torch
 
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
+    check_backend,
     active_factors,
     check_repeats,
     check_traversals,
@@ -108,6 +109,7 @@ def evaluate_flatness(source, encoder, rng, *, repeats: int = 1024, backend: str
     :mod:`pydisent.metrics.flatness` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
+    check_backend(backend)
     active = active_factors(source.factor_sizes)
     if not active:
         no_active_factors("flatness", source.factor_sizes)

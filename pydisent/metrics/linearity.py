@@ -36,6 +36,7 @@ import torch
 
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
+    check_backend,
     active_factors,
     check_repeats,
     check_traversals,
@@ -151,6 +152,7 @@ def evaluate_linearity(source, encoder, rng, *, repeats: int = 1024, backend: st
     :mod:`pydisent.metrics.linearity` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
+    check_backend(backend)
     active = active_factors(source.factor_sizes)
     if not active:
         no_active_factors("linearity", source.factor_sizes)
