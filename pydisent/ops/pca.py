@@ -91,6 +91,9 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
             unbiased)
     if path == "cuda":
         _C.pca_cuda(*args, stream_of(x))
+        # the kernel cannot raise: a covariance that overflows float64 shows up as non-finite output
+        if not bool(torch.isfinite(evals).all()):
+            raise ValueError("argument 'x' has values whose covariance overflows (non-finite eigenvalues)")
     else:
         _C.pca_cpu(*args)
     return mean, evals, evecs
