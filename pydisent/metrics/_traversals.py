@@ -22,8 +22,8 @@ from pydisent._checks import as_tensor, check_finite, check_float, check_positiv
 from pydisent._rng import randint
 from pydisent.metrics._encode import Encoder
 
-# Observations rendered per chunk when images are kept for data distances (bytes of float data).
-_CHUNK_BYTES = 1 << 27
+# Observations rendered per chunk (bytes).
+_CHUNK_BYTES = 1 << 26
 
 
 def active_factors(sizes) -> list[int]:
@@ -38,13 +38,19 @@ def sample_traversal_factors(source, factor: int, repeats: int, rng) -> np.ndarr
 
 
 def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rng) -> list[torch.Tensor]:
-    """Codes ``(R, s_f, Z)`` of each ``(R, s_f, F)`` traversal array, all encoded in one stream of
-    large batches (the encoder splits them into ``encoder.batch_size``)."""
-    from pydisent.metrics._encode import encode_factors
-
-    flat = np.concatenate([t.reshape(-1, t.shape[-1]) for t in traversals]) if traversals else np.zeros((0, 0))
-    chunk = max(encoder.batch_size, 4096)
-    codes = _float_codes(encode_factors(source, encoder, flat, rng, chunk=chunk))
+    """Codes ``(R, s_f, Z)`` of each ``(R, s_f, F)`` traversal array, all rendered and encoded in one
+    stream of chunks of about 64 MB of observations (the encoder splits them into its batch size)."""
+    flat = np.concatenate([t.reshape(-1, t.shape[-1]) for t in traversals])
+    parts = []
+    start, step = 0, 64
+    while start < len(flat):
+        stop = min(len(flat), start + step)
+        obs = source.observations(flat[start:stop], rng)
+        parts.append(_float_codes(encoder(_to_device(obs, encoder.device))))
+        if start == 0:
+            step = _rows_per_chunk(obs, stop - start)
+        start = stop
+    codes = torch.cat(parts) if len(parts) > 1 else parts[0]
     out, start = [], 0
     for t in traversals:
         n = t.shape[0] * t.shape[1]
@@ -53,9 +59,17 @@ def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rn
     return out
 
 
+def _rows_per_chunk(obs, rows: int) -> int:
+    """Observations per chunk for about ``_CHUNK_BYTES`` of them (measured on a first chunk). Chunks
+    much larger than that are slower, not faster: every fresh multi-hundred-MB buffer is page-faulted
+    in anew, while chunks of this size are recycled by the allocator."""
+    nbytes = obs.numel() * obs.element_size() if isinstance(obs, torch.Tensor) else np.asarray(obs).nbytes
+    return max(1, _CHUNK_BYTES // max(1, nbytes // max(1, rows)))
+
+
 def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
     """For ``(R, s, F)`` factor vectors, yields ``(r0, r1, observations (c, s, D) float, codes (c, s, Z))``
-    chunk by chunk (about 128 MB of observations each, sized after the first traversal), so the images
+    chunk by chunk (about 64 MB of observations each, sized after the first traversal), so the images
     of all traversals never sit in memory at once."""
     R, s, F = factors.shape
     r0, step = 0, 1
