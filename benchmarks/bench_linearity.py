@@ -6,7 +6,8 @@ Setting as in the disent timings of the specs: XYObject (64x64x3, factor sizes 2
 random linear projection of the image to Z = 10 as the representation (a near-free encoder, so the
 metric machinery is what is timed), paper defaults ``repeats=1024`` (``--quick``: 16, a smoke run).
 Each row runs the whole metric once (sampling, rendering, encoding, scoring); the harness takes the
-median of its repeats, and ``--warmup 0 --repeats 1`` keeps the disent rows to a single run.
+median of its repeats, and ``--warmup 0 --repeats 1`` keeps the disent rows to a single run. The
+environment variable ``PYDISENT_BENCH_METRICS=flatness,linearity`` restricts the suite to some metrics.
 
 disent 0.8.0 imports ``torchvision`` and ``lightning`` at module level for parts that these metrics
 do not use; when those are missing the benchmark installs inert stand-ins for them in
@@ -19,6 +20,7 @@ samples, so they agree to sampling precision, not exactly.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import types
 
@@ -233,7 +235,11 @@ def cases(args):
         metrics_mod, XYObjectData, DisentDataset = disent
         ddata = DisentDataset(XYObjectData(), transform=lambda o: torch.from_numpy(np.asarray(o)).permute(2, 0, 1)
                               .to(torch.float32).div(255))
-    for name in METRICS:
+    chosen = [m for m in os.environ.get("PYDISENT_BENCH_METRICS", ",".join(METRICS)).split(",") if m]
+    unknown = sorted(set(chosen) - set(METRICS))
+    if unknown:
+        raise ValueError(f"PYDISENT_BENCH_METRICS names unknown metrics {unknown}; choose from {METRICS}")
+    for name in chosen:
         impls = {"pydisent": (lambda n=name: evaluate(rep, dataset, n, seed=0, device=device,
                                                       options={n: {"repeats": repeats}})[n])}
         if disent is not None:
