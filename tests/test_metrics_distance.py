@@ -464,3 +464,14 @@ def test_half_precision_codes_are_measured_in_float32():
     r16 = run("factored_components", lambda x: x.to(torch.float16) * 2, repeats=4)
     r32 = run("factored_components", lambda x: x * 2, repeats=4)
     assert r16 == pytest.approx(r32, abs=1e-12)
+
+
+@pytest.mark.cuda
+def test_cuda_metrics_match_cpu(rng):
+    W = torch.tensor(rng.integers(-3, 4, size=(4, 5)), dtype=torch.float32)  # exact distances on both devices
+    ds = Identity(SIZES)
+    opts = {"factored_components": dict(repeats=32), "flatness": dict(repeats=32)}
+    cpu = evaluate(lambda x: x @ W.to(x.device), ds, list(opts), seed=3, options=opts)
+    gpu = evaluate(lambda x: x @ W.to(x.device), ds, list(opts), seed=3, options=opts, device="cuda")
+    for name in opts:
+        assert gpu[name] == pytest.approx(cpu[name], rel=1e-5, abs=1e-6), name
