@@ -220,12 +220,12 @@ def cases(args):
     repeats = 16 if args.quick else 1024
     dataset = XYObject()
     gen = torch.Generator().manual_seed(0)
-    W = torch.randn(int(np.prod(dataset.observation_shape)), 10, generator=gen) / 100
+    W = torch.randn(10, int(np.prod(dataset.observation_shape)), generator=gen) / 100
     Wd = W.to(device)
 
-    def rep(x):  # the near-free encoder: a fixed random projection of the image
+    def rep(x):  # the near-free encoder: a fixed random projection of the image (a bias-free linear layer)
         x = torch.as_tensor(x)
-        return x.to(Wd.device).reshape(len(x), -1) @ Wd
+        return torch.nn.functional.linear(x.to(Wd.device).reshape(len(x), -1), Wd)
 
     def rep_cpu(x):  # what disent and the loop call (they hand over CPU batches)
         return rep(x).cpu()

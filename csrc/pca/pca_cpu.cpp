@@ -106,7 +106,7 @@ void tridiagonalize(double* a, int n, double* d, double* e, double* q, double* b
 struct QrLane {
   double* d = nullptr;  // diagonal, n
   double* e = nullptr;  // sub-diagonal, n (e[n-1] = 0)
-  double* z = nullptr;  // n x n row-major: rotations are applied to its columns; may be null
+  double* z = nullptr;  // n x n, the eigenvector estimates as rows; may be null
   int n = 0;
   int lo = 0, hi = 0, k = -1;  // current unreduced block and next rotation (k < 0: start a new step)
   int steps = 0;
@@ -182,11 +182,14 @@ struct QrLane {
       e[k + 1] *= c;
       x = e[k];
     }
-    if (z) {
-      for (int row = 0; row < n; ++row) {
-        const double zk = z[row * n + k], zk1 = z[row * n + k + 1];
-        z[row * n + k] = c * zk + s * zk1;
-        z[row * n + k + 1] = c * zk1 - s * zk;
+    if (z) {  // z holds the vectors as rows: the two it mixes are contiguous
+      double* zk = z + k * n;
+      double* zk1 = zk + n;
+#pragma omp simd
+      for (int r = 0; r < n; ++r) {
+        const double u = zk[r], v = zk1[r];
+        zk[r] = c * u + s * v;
+        zk1[r] = c * v - s * u;
       }
     }
     if (++k == hi) k = -1;
@@ -284,6 +287,11 @@ int prepare(const T* x, const bool* mask, int64_t m, int n, bool unbiased, bool 
     for (int i = 0; i < n * n; ++i) a[i] *= f;
   }
   tridiagonalize(a, n, w.d, w.e, want_vectors ? w.z.data() : nullptr, w.beta);
+  if (want_vectors) {  // the QR rotations mix columns of Q: keep them as rows (Q^T) for contiguous access
+    double* z = w.z.data();
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) std::swap(z[i * n + j], z[j * n + i]);
+  }
   return kOk;
 }
 
@@ -304,21 +312,19 @@ void finish(const CloudWork& w, int n, T* evals_out, T* evecs_out) {
   const double f = std::ldexp(1.0, w.exponent);
   for (int j = 0; j < n; ++j) evals_out[j] = static_cast<T>(w.d[order[j]] * f);
   if (!evecs_out) return;
-  const double* z = w.z.data();
   for (int j = 0; j < n; ++j) {
-    const int src = order[j];
+    const double* v = w.z.data() + order[j] * n;  // eigenvector of eigenvalue j (a row of z)
     // Sign convention: the largest-magnitude component is positive (the first one on ties).
     int arg = 0;
     double best = -1.0;
     for (int i = 0; i < n; ++i) {
-      const double v = std::fabs(z[i * n + src]);
-      if (v > best) {
-        best = v;
+      if (std::fabs(v[i]) > best) {
+        best = std::fabs(v[i]);
         arg = i;
       }
     }
-    const double sign = z[arg * n + src] < 0.0 ? -1.0 : 1.0;
-    for (int i = 0; i < n; ++i) evecs_out[i * n + j] = static_cast<T>(sign * z[i * n + src]);
+    const double sign = v[arg] < 0.0 ? -1.0 : 1.0;
+    for (int i = 0; i < n; ++i) evecs_out[i * n + j] = static_cast<T>(sign * v[i]);
   }
 }
 
