@@ -475,3 +475,28 @@ def test_cuda_metrics_match_cpu(rng):
     gpu = evaluate(lambda x: x @ W.to(x.device), ds, list(opts), seed=3, options=opts, device="cuda")
     for name in opts:
         assert gpu[name] == pytest.approx(cpu[name], rel=1e-5, abs=1e-6), name
+
+
+class DlibStyle:
+    """A disentanglement_lib-style dataset: numpy observations, RandomState sampling."""
+
+    def __init__(self, sizes):
+        self.factors_num_values = list(sizes)
+        self.num_factors = len(sizes)
+        self.observation_shape = (len(sizes),)
+
+    def sample_factors(self, num, random_state):
+        return np.stack([random_state.randint(s, size=num) for s in self.factors_num_values], axis=1)
+
+    def sample_observations_from_factors(self, factors, random_state):
+        return np.asarray(factors, dtype=np.float64) * 0.5
+
+
+def test_disentanglement_lib_style_dataset():
+    opts = {m: dict(repeats=8) for m in ("flatness", "factored_components")}
+    r = evaluate(lambda x: np.asarray(x)[:, ::-1] * 2.0, DlibStyle([4, 1, 6]), list(opts), seed=1, options=opts)
+    assert r["flatness"]["flatness.ave_flatness"] == pytest.approx(1.0)
+    assert r["factored_components"]["linearity.axis_ratio.var"] == pytest.approx(1.0)
+    assert r["factored_components"]["distances.rcorr_ground_latent.l1.factor"] == pytest.approx(1.0)
+    # latent L2 = 2 |df| and data MSE = |df|^2 / 12 are monotone in each other (exact in floats here)
+    assert r["factored_components"]["distances.rcorr_latent_data.l2.global"] == pytest.approx(1.0, abs=1e-12)
