@@ -100,8 +100,7 @@ class DSprites(ProceduralDataset):
 
     def __init__(self, source: str = "auto", root=None, path=None, sprite_size: float = DEFAULT_SPRITE_SIZE,
                  position_margin: float = 0.25, position_offset=(0.0, 0.0), ellipse_ratio: float = 0.5,
-                 transform="default",
-                 backend: str = "auto", device=None):
+                 transform="default", backend: str = "auto", device=None):
         if source not in ("auto", "file", "procedural"):
             raise ValueError(f"argument 'source' must be 'auto', 'file' or 'procedural', got {source!r}")
         for name, v, lo, hi in (("sprite_size", sprite_size, 0.0, math.inf), ("position_margin", position_margin, -1.0, 0.5),
