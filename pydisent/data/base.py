@@ -27,6 +27,11 @@ def to_float_chw(batch: torch.Tensor, mean=None, std=None) -> torch.Tensor:
     per channel by ``(x - mean) / std``. Float input is only permuted (assumed already in [0, 1])."""
     if batch.dim() != 4:
         raise ValueError(f"argument 'batch' must have shape (n, H, W, C), got {tuple(batch.shape)}")
+    if batch.dtype == torch.uint8 and not batch.is_cuda:
+        # one fused C++ pass (same float32 operations, so the same values as the torch path below)
+        from pydisent.data._render import hwc_to_chw_float
+
+        return hwc_to_chw_float(batch, mean, std)
     x = batch.permute(0, 3, 1, 2)
     if x.dtype == torch.uint8:
         x = x.to(torch.float32).div_(255.0)

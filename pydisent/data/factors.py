@@ -8,11 +8,24 @@ positions ``0..s_k-1``. All methods are vectorised over batches and take the RNG
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
 
 from pydisent._rng import as_rng, randint
+
+#: Factor distances understood by :meth:`FactorSpace.distance` and :meth:`FactorSpace.sample_triplets`.
+DISTANCES = ("factors", "manhattan", "manhattan_scaled", "euclidean", "euclidean_scaled")
+#: Triplet orderings: a distance, ``"random"`` (no reordering) or ``"combined[_scaled]"``.
+TRIPLET_MODES = ("random", "combined", "combined_scaled") + DISTANCES
+
+
+def _uniform(rng, size) -> np.ndarray:
+    """Floats in [0, 1) from a numpy Generator or RandomState."""
+    if isinstance(rng, np.random.RandomState):
+        return rng.random_sample(size)
+    return rng.random(size)
 
 
 class FactorSpace:
@@ -189,9 +202,10 @@ class FactorSpace:
         elif mode == "cycle_from_start":
             # rotate so each row begins at its start value (its first occurrence on the way up)
             rows = np.stack([np.roll(cycle, -int(st)) for st in starts])
-        else:  # cycle_from_start_ends: start -> s-1 -> 0 -> start
-            rows = [np.concatenate([np.arange(st, s), np.arange(s - 2, -1, -1), np.arange(1, st)]) if s > 1
-                    else np.zeros(1, np.int64) for st in starts]
+        else:  # cycle_from_start_ends: start -> s-1 -> 0 -> start (exclusive), 2s-2 values for every start
+            # (start 0 stops before returning to 0, so rows of different starts have the same length)
+            rows = [np.concatenate([np.arange(st, s), np.arange(s - 2, 0 if st == 0 else -1, -1), np.arange(1, st)])
+                    if s > 1 else np.zeros(1, np.int64) for st in starts]
             rows = np.stack(rows).astype(np.int64)
         idx = np.round(np.linspace(0, rows.shape[1] - 1, num)).astype(np.int64)
         out = rows[:, idx]
@@ -215,3 +229,211 @@ class FactorSpace:
     def sample_traversals(self, factor, n: int, rng=None, num: int | None = None, mode: str = "interval") -> np.ndarray:
         """``n`` traversals ``(n, num, F)`` along ``factor`` from uniformly drawn base factors."""
         return self.traversals(factor, self.sample_factors(n, rng), num, mode)
+
+    # -- weak supervision: pairs ----------------------------------------------------------------
+    def _pair_base(self, n, factors, rng) -> np.ndarray:
+        if factors is not None:
+            base = self.check_factors(factors)
+            if n is not None and int(n) != len(base):
+                raise ValueError(f"argument 'n' ({n}) does not match the {len(base)} rows of 'factors'")
+            return base
+        if n is None:
+            raise ValueError("argument 'n' is required when 'factors' is not given")
+        n = int(n)
+        if n < 0:
+            raise ValueError(f"argument 'n' must be >= 0, got {n}")
+        return self.sample_factors(n, rng)
+
+    def _k_rows(self, k, n: int, rng, name: str, high: int) -> np.ndarray:
+        """``k`` as int64 ``(n,)`` in ``[0, high]``; ``-1`` or ``"random"`` draws ``k`` uniformly from
+        ``{1, ..., F-1}`` per row (Locatello et al. 2020's ``k = Rnd``)."""
+        F = self.num_factors
+        if isinstance(k, str) and k != "random":
+            raise ValueError(f"argument '{name}' must be an int, an int per row, -1 or 'random', got {k!r}")
+        is_int = isinstance(k, (int, np.integer)) and not isinstance(k, bool)
+        if isinstance(k, str) or (is_int and int(k) == -1):
+            if F < 2:
+                raise ValueError(f"argument '{name}'='random' draws k from 1..F-1 and needs at least 2 factors")
+            return 1 + randint(rng, F - 1, size=n)
+        arr = np.asarray(k)
+        if isinstance(k, bool) or arr.dtype.kind not in "iu":
+            raise TypeError(f"argument '{name}' must be an int (or one int per row), got {k!r}")
+        arr = np.broadcast_to(arr.astype(np.int64), (n,)) if arr.ndim == 0 else arr.astype(np.int64)
+        if arr.shape != (n,):
+            raise ValueError(f"argument '{name}' must be a scalar or have shape ({n},), got {arr.shape}")
+        if arr.size and (arr.min() < 0 or arr.max() > high):
+            raise ValueError(f"argument '{name}' must be in [0, {high}], got range [{arr.min()}, {arr.max()}]")
+        return arr
+
+    def _resample_subset(self, base: np.ndarray, k_diff: np.ndarray, rng, force_different: bool):
+        """Resample ``k_diff[i]`` randomly chosen factors of row ``i``; returns ``(second, changed)``.
+
+        The subset is uniform among all ``k``-subsets (of the factors with more than one value when
+        ``force_different``). Resampled values are uniform over the factor's values, so they may equal
+        the old value; with ``force_different`` they are uniform over the *other* values."""
+        n, F = base.shape
+        eligible = self._sizes > 1 if force_different else np.ones(F, dtype=bool)
+        n_eligible = int(eligible.sum())
+        if k_diff.size and k_diff.max() > n_eligible:
+            raise ValueError(
+                f"cannot make {k_diff.max()} factors differ: only {n_eligible} factors have more than one value "
+                f"(sizes {self._sizes.tolist()})"
+            )
+        # Uniform random k-subset per row: the k smallest of F uniform keys (ineligible factors last).
+        keys = _uniform(rng, (n, F)) + (~eligible)[None, :] * 2.0
+        ranks = np.argsort(np.argsort(keys, axis=1, kind="stable"), axis=1, kind="stable")
+        changed = ranks < k_diff[:, None]
+        sizes = np.broadcast_to(self._sizes, (n, F))
+        if force_different:
+            # a uniform draw from the s-1 other values: old + 1 + U{0..s-2} (mod s)
+            step = 1 + randint(rng, np.maximum(sizes - 1, 1), size=(n, F))
+            new = (base + step) % sizes
+        else:
+            new = randint(rng, sizes, size=(n, F))
+        second = np.where(changed, new, base)
+        return second, changed
+
+    def sample_pairs_sharing(self, n: int | None, k, rng=None, *, factors=None, force_different: bool = False):
+        """Weakly supervised pairs whose second element shares ``k`` randomly chosen factors with the first.
+
+        The first factors are drawn uniformly (or given as ``factors``); the ``F - k`` other factors of
+        the second are *resampled* uniformly, as in Locatello et al. 2020 ("Weakly-Supervised
+        Disentanglement Without Compromises"), so a resampled factor can coincide with its old value
+        (then the pair shares more than ``k`` factors). ``force_different=True`` draws each resampled
+        factor from the other values instead, so the pair shares exactly the ``k`` chosen factors
+        (factors with a single value are then always among the shared ones).
+
+        Args:
+            n: number of pairs (``None`` when ``factors`` is given).
+            k: shared factors: an int in ``[0, F]``, one int per pair, or ``-1``/``"random"`` for
+               ``k`` uniform in ``{1..F-1}`` per pair.
+            rng: seed, ``numpy.random.Generator`` or ``RandomState``.
+            factors: optional first elements ``(n, F)``.
+            force_different: resampled factors must change.
+
+        Returns:
+            ``(first, second, shared)``: int64 ``(n, F)`` twice and the bool mask ``(n, F)`` of the
+            factors chosen to be shared (the others were resampled).
+        """
+        rng = as_rng(rng)
+        base = self._pair_base(n, factors, rng)
+        k_shared = self._k_rows(k, len(base), rng, "k", self.num_factors)
+        second, changed = self._resample_subset(base, self.num_factors - k_shared, rng, force_different)
+        return base, second, ~changed
+
+    def sample_pairs_differing(self, n: int | None, k, rng=None, *, factors=None, force_different: bool = False,
+                               dlib_quirk: bool = False):
+        """Weakly supervised pairs in which ``k`` randomly chosen factors are resampled (Locatello et al.
+        2020, the data of Ada-GVAE / Ada-ML-VAE): ``x2`` keeps every factor of ``x1`` except ``k``
+        uniformly chosen ones, which are drawn anew (uniformly, so they may coincide with the old value;
+        ``force_different=True`` makes each of them change).
+
+        Args:
+            n: number of pairs (``None`` when ``factors`` is given).
+            k: number of resampled factors: an int in ``[0, F]``, one int per pair, or ``-1``/``"random"``
+               for ``k`` uniform in ``{1..F-1}`` per pair (the paper's ``k = Rnd``).
+            dlib_quirk: reproduce disentanglement_lib's ``simple_dynamics``, which resamples
+               ``choice([1, k])`` factors (so 1 factor half of the time; disentanglement_lib issue #31).
+            factors, rng, force_different: as in :meth:`sample_pairs_sharing`.
+
+        Returns:
+            ``(first, second, changed)``: int64 ``(n, F)`` twice and the bool mask of resampled factors.
+        """
+        rng = as_rng(rng)
+        base = self._pair_base(n, factors, rng)
+        k_diff = self._k_rows(k, len(base), rng, "k", self.num_factors)
+        if dlib_quirk:
+            k_diff = np.where(_uniform(rng, len(base)) < 0.5, 1, k_diff).astype(np.int64)
+            k_diff = np.minimum(k_diff, self.num_factors)
+        second, changed = self._resample_subset(base, k_diff, rng, force_different)
+        return base, second, changed
+
+    # -- factor distances and triplets --------------------------------------------------------
+    def _scale_denominators(self) -> np.ndarray:
+        # values run 0..s-1; scaling by (s-1) maps them to [0, 1] (size-1 factors: divide by 1)
+        return np.maximum(self._sizes - 1, 1)
+
+    def distance(self, a, b, metric: str = "manhattan_scaled") -> np.ndarray:
+        """Factor distance per row between factor batches ``a`` and ``b`` (float64 ``(n,)``).
+
+        ``factors``: number of differing factors; ``manhattan``: ``sum |a-b|``; ``euclidean``:
+        ``sqrt(sum (a-b)^2)``; ``*_scaled``: each factor first divided by ``max(s-1, 1)`` so it spans
+        [0, 1] (msc-research's ``manhattan_scaled`` triplet ordering / disent's ``manhattan_norm``).
+        """
+        if metric not in DISTANCES:
+            raise ValueError(f"argument 'metric' must be one of {DISTANCES}, got {metric!r}")
+        a = self.check_factors(a, "a")
+        b = self.check_factors(b, "b")
+        if a.shape != b.shape:
+            raise ValueError(f"arguments 'a' and 'b' must have the same shape, got {a.shape} and {b.shape}")
+        d = np.abs(a - b).astype(np.float64)
+        if metric == "factors":
+            return (d > 0).sum(axis=1).astype(np.float64)
+        if metric.endswith("_scaled"):
+            d = d / self._scale_denominators()[None, :]
+        if metric.startswith("manhattan"):
+            return d.sum(axis=1)
+        return np.sqrt((d * d).sum(axis=1))
+
+    def _distance_key(self, a: np.ndarray, b: np.ndarray, metric: str) -> np.ndarray:
+        """A per-row key ordered exactly like :meth:`distance` (integers where they fit in int64, so
+        ties are ties and no rounding flips an ordering)."""
+        d = np.abs(a - b)
+        if metric == "factors":
+            return (d > 0).sum(axis=1)
+        power = 1 if metric.startswith("manhattan") else 2
+        if not metric.endswith("_scaled"):
+            return (d**power).sum(axis=1)
+        den = self._scale_denominators()
+        lcm = 1
+        for s in den.tolist():
+            lcm = math.lcm(lcm, int(s))
+        bound = self.num_factors * lcm**power
+        if bound < 2**62:
+            weights = np.asarray([lcm // int(s) for s in den.tolist()], dtype=np.int64) ** power
+            return ((d**power) * weights[None, :]).sum(axis=1)
+        return ((d / den[None, :]) ** power).sum(axis=1)  # huge lcm: float64 fallback
+
+    def sample_triplets(self, n: int | None, rng=None, *, mode: str = "manhattan_scaled", swap_chance: float = 0.0,
+                        anchors=None):
+        """Triplets ``(anchor, positive, negative)`` ordered by factor distance, as the TVAE/Ada-TVAE
+        samplers of msc-research/disent (``GroundTruthDistSampler``): positive and negative are two
+        independent uniform draws, swapped where ``d(a, p) > d(a, n)`` so that ``d(a, p) <= d(a, n)``
+        (ties keep the drawn order).
+
+        Args:
+            n: number of triplets (``None`` when ``anchors`` is given).
+            mode: ``"random"`` (no reordering), a distance of :meth:`distance`, or
+                ``"combined"``/``"combined_scaled"`` (order by the number of differing factors, ties
+                broken by the (scaled) Manhattan distance). Default ``"manhattan_scaled"`` (disent's
+                default ``triplet_sample_mode``).
+            swap_chance: probability of swapping positive and negative after ordering (disent's
+                ``triplet_swap_chance``; default 0).
+            anchors: optional anchor factors ``(n, F)``.
+
+        Returns:
+            ``(anchor, positive, negative)`` int64 ``(n, F)`` each.
+        """
+        if mode not in TRIPLET_MODES:
+            raise ValueError(f"argument 'mode' must be one of {TRIPLET_MODES}, got {mode!r}")
+        swap_chance = float(swap_chance)
+        if not 0.0 <= swap_chance <= 1.0:
+            raise ValueError(f"argument 'swap_chance' must be in [0, 1], got {swap_chance}")
+        rng = as_rng(rng)
+        a = self._pair_base(n, anchors, rng)
+        p = self.sample_factors(len(a), rng)
+        q = self.sample_factors(len(a), rng)
+        if mode == "random":
+            swap = np.zeros(len(a), dtype=bool)
+        elif mode.startswith("combined"):
+            dist = "manhattan_scaled" if mode.endswith("_scaled") else "manhattan"
+            kp, kq = self._distance_key(a, p, "factors"), self._distance_key(a, q, "factors")
+            dp, dq = self._distance_key(a, p, dist), self._distance_key(a, q, dist)
+            swap = (kp > kq) | ((kp == kq) & (dp > dq))
+        else:
+            swap = self._distance_key(a, p, mode) > self._distance_key(a, q, mode)
+        if swap_chance > 0:
+            swap ^= _uniform(rng, len(a)) < swap_chance
+        pos = np.where(swap[:, None], q, p)
+        neg = np.where(swap[:, None], p, q)
+        return a, pos, neg
