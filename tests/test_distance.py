@@ -93,9 +93,10 @@ def make_points(rng, kind: str, shape, dtype_np=np.float64):
 
 
 # (n, m, d): one point, empty sets, d = 1, tile and chunk boundaries (tiles of 128 rows and columns,
-# float32 feature chunks of 128, float64 chunks of 256), and d = 4096.
+# float32 feature chunks of 128, float64 chunks of 256; self distances with d <= 32 compute both
+# triangles, above that one triangle and its mirror image), and d = 4096.
 SHAPES = [(1, 1, 1), (1, 4, 3), (0, 5, 3), (4, 0, 3), (0, 0, 2), (6, 9, 1), (17, 13, 5), (130, 129, 7),
-          (40, 33, 130), (9, 140, 257), (5, 7, 4096)]
+          (150, 20, 40), (40, 33, 130), (9, 140, 257), (5, 7, 4096)]
 KINDS = ["normal", "ties", "scaled"]
 
 
@@ -262,7 +263,7 @@ def test_cpu_kernel_every_instruction_set(rng):
     assert isas[-1] == "generic"
     for isa in isas:
         for dtype in DTYPES:
-            for n, m, d in [(3, 5, 2), (131, 150, 9), (20, 30, 300)]:
+            for n, m, d in [(3, 5, 2), (131, 150, 9), (140, 10, 50), (20, 30, 300)]:
                 x = torch.from_numpy(rng.standard_normal((2, n, d))).to(dtype)
                 y = torch.from_numpy(rng.standard_normal((2, m, d))).to(dtype)
                 for metric in DISTANCE_METRICS:
