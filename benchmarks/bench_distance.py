@@ -4,9 +4,11 @@ Rows (float32, self distances of ``x`` unless the name says ``cross``):
 
 * every metric at n in {1000, 4000}, d in {10, 4096}: pydisent (exact mode), pydisent ``mode="gemm"``
   where it exists, ``torch.cdist(x, x, p)`` and scipy's ``cdist(x, x, name)`` where they have the
-  metric (sqeuclidean = cdist**2, mse = cdist**2 / d for torch; scipy is skipped at n = 4000,
-  d = 4096, where one call takes minutes, and on GPU runs);
-* cross distances ``cdist(x, y)`` at n = m = 4000 for euclidean and manhattan;
+  metric (sqeuclidean = cdist**2, mse = cdist**2 / d for torch). Skipped where one call takes
+  minutes: scipy at n = 4000, d = 4096, and torch's p=1 / p=inf CPU kernel there (about 128 s per
+  call on 2 cores; the n = 1000 rows give its ratio); scipy on GPU runs;
+* cross distances ``cdist(x, y)`` at n = m = 4000 for euclidean and manhattan (manhattan at
+  n = 1000 for d = 4096);
 * batched: B = 100 clouds of n = 500 (d = 10 and 128) vs a Python loop of ``torch.cdist`` and vs
   batched ``torch.cdist``;
 * accuracy: near-duplicate points (1e-3 apart, 1e3 from the origin); ``extra.max_rel_err`` holds
@@ -105,7 +107,10 @@ def cases(args):
             if metric in GEMM_METRICS:
                 impls["pydisent[gemm]"] = lambda x=x, metric=metric: pairwise_distance(x, metric=metric, mode="gemm")
             tp = _torch_peer(metric, d)
-            if tp is not None:
+            # torch.cdist's p=1 / p=inf CPU kernel takes minutes per call at n=4000, d=4096 (128 s
+            # measured on 2 cores); its n=1000 row gives the same ratio in seconds.
+            slow_torch = not on_gpu and metric in ("manhattan", "chebyshev") and n * n * d > 1e10
+            if tp is not None and not slow_torch:
                 impls["torch.cdist"] = lambda x=x, tp=tp: tp(x, x)
             if not on_gpu and n * n * d <= 1000 * 1000 * 4096:
                 sp = _scipy_peer(metric, d)
@@ -115,18 +120,20 @@ def cases(args):
                        repeats=3 if n * n * d > 1e9 else None)
 
     # ---- cross distances ----
-    n = 500 if args.quick else 4000
-    for d in ([10] if args.quick else [10, 4096]):
+    # (torch's p=1 CPU kernel needs minutes at n = 4000, d = 4096, so manhattan uses n = 1000 there)
+    cross = ([(500, 10, "euclidean"), (500, 10, "manhattan")] if args.quick else
+             [(4000, 10, "euclidean"), (4000, 10, "manhattan"), (4000, 4096, "euclidean"),
+              (1000, 4096, "manhattan")])
+    for n, d, metric in cross:
         x, y = points(n, d), points(n, d)
-        for metric in ("euclidean", "manhattan"):
-            impls = {"pydisent": (lambda x=x, y=y, metric=metric: cdist(x, y, metric))}
-            if metric == "euclidean":
-                impls["pydisent[gemm]"] = lambda x=x, y=y: cdist(x, y, mode="gemm")
-            tp = _torch_peer(metric, d)
-            impls["torch.cdist"] = lambda x=x, y=y, tp=tp: tp(x, y)
-            yield Case(f"cross {metric} n=m={n} d={d}", impls, sync=sync, check=_agree(),
-                       extra={"metric": metric, "n": n, "m": n, "d": d, "kind": "cross", "dtype": "float32"},
-                       repeats=3 if n * n * d > 1e9 else None)
+        impls = {"pydisent": (lambda x=x, y=y, metric=metric: cdist(x, y, metric))}
+        if metric == "euclidean":
+            impls["pydisent[gemm]"] = lambda x=x, y=y: cdist(x, y, mode="gemm")
+        tp = _torch_peer(metric, d)
+        impls["torch.cdist"] = lambda x=x, y=y, tp=tp: tp(x, y)
+        yield Case(f"cross {metric} n=m={n} d={d}", impls, sync=sync, check=_agree(),
+                   extra={"metric": metric, "n": n, "m": n, "d": d, "kind": "cross", "dtype": "float32"},
+                   repeats=3 if n * n * d > 1e9 else None)
 
     # ---- batched point clouds ----
     B, n = (20, 200) if args.quick else (100, 500)

@@ -11,15 +11,17 @@
 // copy of the "same" inline function (that would run AVX-512 instructions on CPUs without them).
 //
 // Algorithm (GEMM-like, but with the metric's own inner operation instead of a multiply-add):
-//   * the output is cut into kTile x kTile tiles; OpenMP threads take tiles dynamically (for self
-//     distances only the tiles on or above the diagonal, mirrored on store);
+//   * the output is cut into kTile x kTile tiles; OpenMP threads take tiles dynamically, across all
+//     batch items (for self distances with d > kFullMaxD only the tiles on or above the diagonal,
+//     mirrored on store);
 //   * per tile, the feature axis is walked in chunks of KC; each chunk of the x rows and y rows is
 //     packed into panels ([k][R] and [k][NR]) so the micro-kernel reads both contiguously, whatever
 //     the input strides (non-contiguous inputs need no copy);
 //   * the micro-kernel keeps an R x NR block of outputs in vector registers: for each k it broadcasts
 //     R values of x, loads NR values of y and updates R*NR/W accumulators. It is vectorised across y
 //     rows, not across features, so it is as efficient for d = 3 as for d = 4096;
-//   * each chunk's partial results are added (or max-ed) into a float64 tile accumulator.
+//   * each chunk's partial results are added (or max-ed) into a float64 tile accumulator (or, when
+//     all features fit one chunk, kept in the input type: the chunk sum is then the final sum).
 //
 // Accuracy: distances are computed from differences (never the ||x||^2 + ||y||^2 - 2 x.y expansion),
 // so near-duplicate points lose nothing to cancellation. A float32 chunk sums at most KC = 128
@@ -153,10 +155,10 @@ inline void micro(const T* __restrict xp, const T* __restrict yp, int64_t kc, T*
     for (int v = 0; v < NV; ++v) __builtin_memcpy(part + r * NR + v * W, &acc[r][v], sizeof(V));
 }
 
-// Sum of squares of each row (float64), for cosine.
+// 1 / |row| of each row (float64), 0 for a zero row, for cosine.
 template <class T>
-void row_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, int64_t s_i, int64_t s_k,
-               double* out) {
+void inverse_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, int64_t s_i, int64_t s_k,
+                   double* out) {
 #pragma omp parallel for schedule(static)
   for (int64_t t = 0; t < B * rows; ++t) {
     const T* p = base + (t / rows) * s_b + (t % rows) * s_i;
@@ -165,7 +167,7 @@ void row_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, i
       const double v = p[k * s_k];
       s += v * v;
     }
-    out[t] = s;
+    out[t] = s > 0.0 ? 1.0 / __builtin_sqrt(s) : 0.0;
   }
 }
 
@@ -214,21 +216,20 @@ void finish_tile(const DistanceJob& job, A* acc, int64_t b, int64_t i0, int64_t 
       break;
     }
     case Metric::Cosine:
-      // 1 - x.y / (|x| |y|), clamped to [0, 2]. A zero vector is at distance 0 from another zero
-      // vector and 1 from any other vector (its cosine similarity is taken as 0).
+      // 1 - x.y / (|x| |y|), clamped to [0, 2], from inverse norms (0 for a zero vector, whose
+      // cosine similarity is so taken as 0: distance 1 to any other vector, 0 to another zero vector).
       for (int64_t ii = 0; ii < mc; ++ii) {
-        const double nx = xn[b * job.n + i0 + ii];
+        const double ix = xn[b * job.n + i0 + ii];
+        const double* iy = yn + b * job.m + j0;
+        A* a = acc + ii * kTile;
+        if (ix == 0.0) {
+          for (int64_t jj = 0; jj < nc; ++jj) a[jj] = iy[jj] == 0.0 ? A(0) : A(1);
+          continue;
+        }
         for (int64_t jj = 0; jj < nc; ++jj) {
-          const double ny = yn[b * job.m + j0 + jj];
-          double r;
-          if (nx == 0.0 || ny == 0.0) {
-            r = (nx == 0.0 && ny == 0.0) ? 0.0 : 1.0;
-          } else {
-            double c = static_cast<double>(acc[ii * kTile + jj]) / (__builtin_sqrt(nx) * __builtin_sqrt(ny));
-            c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
-            r = 1.0 - c;
-          }
-          acc[ii * kTile + jj] = static_cast<A>(r);
+          double c = static_cast<double>(a[jj]) * (ix * iy[jj]);  // ix * iy first: symmetric in i, j
+          c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+          a[jj] = static_cast<A>(1.0 - c);
         }
       }
       break;
@@ -411,15 +412,15 @@ int run_typed(const DistanceJob& job) {
   const int64_t B = job.B, n = job.n, m = job.m, d = job.d;
   if (B == 0 || n == 0 || m == 0) return 0;
 
-  // Cosine needs the row norms; they are computed once per call, in float64.
+  // Cosine needs the (inverse) row norms; they are computed once per call, in float64.
   const double* xn = nullptr;
   const double* yn = nullptr;
   Scratch norms(job.metric == Metric::Cosine ? sizeof(double) * (B * n + (job.symmetric ? 0 : B * m)) : 0);
   if (job.metric == Metric::Cosine) {
     if (!norms.p) return 1;
     double* nb = static_cast<double*>(norms.p);
-    row_norms<T>(X, B, n, d, job.xs_b, job.xs_i, job.xs_k, nb);
-    if (!job.symmetric) row_norms<T>(Y, B, m, d, job.ys_b, job.ys_i, job.ys_k, nb + B * n);
+    inverse_norms<T>(X, B, n, d, job.xs_b, job.xs_i, job.xs_k, nb);
+    if (!job.symmetric) inverse_norms<T>(Y, B, m, d, job.ys_b, job.ys_i, job.ys_k, nb + B * n);
     xn = nb;
     yn = job.symmetric ? nb : nb + B * n;
   }
