@@ -18,12 +18,14 @@ mse            ``sum_k (a_k - b_k)^2 / d``: the per-element mean squared differe
 Guarantees (every backend): self distances are exactly symmetric with an exactly zero diagonal;
 no distance is negative or NaN. ``mode="exact"`` (the default) computes every distance from the
 differences ``a_k - b_k``, never from the expansion ``|a|^2 + |b|^2 - 2 a.b``, so near-duplicate
-points far from the origin lose nothing to cancellation: in float32 the squared-euclidean / mse
-relative error is below 1e-5 (euclidean below 5e-6) for any ``d``, because the compiled kernels sum
-at most 128 float32 terms before adding the partial sums in float64. ``mode="gemm"`` uses that
-expansion through a matrix product (``torch.bmm``: MKL / cuBLAS) for euclidean, sqeuclidean, mse
-and cosine; it is faster for large ``d`` but its error is relative to ``|a|^2 + |b|^2``, not to the
-distance (clamped at 0). Manhattan and chebyshev have no such form and are always exact.
+points far from the origin lose nothing to cancellation: in float32 the sqeuclidean, mse and
+manhattan relative error is below 1e-5 (euclidean below 5e-6) for any ``d``, because the compiled
+kernels sum at most 128 float32 terms before adding the partial sums in float64 (the ``"torch"``
+backend relies on torch's own summation). ``mode="gemm"`` (opt-in) uses that expansion through a
+matrix product (``torch.bmm``: MKL / cuBLAS) for euclidean, sqeuclidean, mse and cosine on every
+backend; it can be faster on GPUs for large ``d``, but its error is relative to ``|a|^2 + |b|^2``,
+not to the distance (results are clamped at 0). Manhattan and chebyshev have no such form and are
+always computed exactly.
 
 Inputs whose largest magnitude is extreme (float32 beyond ``2**50`` or below ``2**-40``; float64
 beyond ``2**450`` or below ``2**-450``) are handled without overflow or underflow of the squares:
