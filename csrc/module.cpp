@@ -33,7 +33,8 @@ PYBIND11_MODULE(_C, m) {
       .value("uint8", pydisent::DType::UInt8)
       .value("bool", pydisent::DType::Bool);
 
-  py::class_<pydisent::TensorRef>(m, "TensorRef",
+  // dynamic_attr: Python sets ref._owner = tensor so a temporary tensor outlives the kernel call.
+  py::class_<pydisent::TensorRef>(m, "TensorRef", py::dynamic_attr(),
                                   "Non-owning view of a torch tensor: pointer, dtype, device, shape, strides")
       .def(py::init([](std::uintptr_t ptr, pydisent::DType dtype, int device, std::vector<int64_t> shape,
                        std::vector<int64_t> strides) {

@@ -17,7 +17,7 @@ def as_tensor(x, name: str, *, dtype: torch.dtype | None = None, device=None) ->
     elif isinstance(x, np.ndarray):
         if x.dtype == object:
             raise TypeError(f"argument '{name}' must be a numeric array, got an object array")
-        t = torch.from_numpy(np.ascontiguousarray(x) if not x.flags.writeable else x)
+        t = torch.from_numpy(x.copy() if not x.flags.writeable else x)  # torch needs a writable buffer
     else:
         try:
             t = torch.as_tensor(np.asarray(x))

@@ -68,7 +68,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor) -> str:
 
 
 def ref(t: torch.Tensor) -> "_C.TensorRef":
-    """A non-owning :class:`pydisent._C.TensorRef` of ``t``; the caller keeps ``t`` alive."""
+    """A :class:`pydisent._C.TensorRef` view of ``t``; the view holds a reference to ``t``."""
     try:
         dtype = _DTYPES[t.dtype]
     except KeyError:
@@ -76,7 +76,9 @@ def ref(t: torch.Tensor) -> "_C.TensorRef":
     device = t.device.index if t.is_cuda else -1
     if t.is_cuda and device is None:
         device = torch.cuda.current_device()
-    return _C.TensorRef(t.data_ptr(), dtype, device, list(t.shape), list(t.stride()))
+    r = _C.TensorRef(t.data_ptr(), dtype, device, list(t.shape), list(t.stride()))
+    r._owner = t  # keeps a temporary (e.g. ref(x + 1)) alive as long as the view
+    return r
 
 
 def stream_of(t: torch.Tensor) -> int:

@@ -62,3 +62,12 @@ def test_cuda_backend_without_gpu_is_a_clear_error():
 def test_omp_threads_checked():
     with pytest.raises(ValueError, match="'n'"):
         _C.set_omp_threads(0)
+
+
+def test_tensor_ref_keeps_temporary_alive():
+    import gc
+
+    r = ref(torch.arange(1000, dtype=torch.float64) + 1)
+    gc.collect()
+    _ = [torch.zeros(1000, dtype=torch.float64) for _ in range(10)]  # would reuse freed memory
+    assert r._owner.data_ptr() == r.ptr and float(r._owner[999]) == 1000.0

@@ -325,3 +325,22 @@ def test_smallnorb_bad_files(tmp_path, rng):
         SmallNORB(split="test", path=tmp_path)
     with pytest.raises(ValueError, match="'split'"):
         SmallNORB(split="val", path=tmp_path)
+
+
+def test_shapes3d_h5_in_dataloader_workers(tmp_path, rng):
+    import pickle
+
+    h5py = pytest.importorskip("h5py")
+    n = 480000
+    with h5py.File(tmp_path / "3dshapes.h5", "w") as f:
+        f["images"] = encode(np.arange(n))
+        f["labels"] = _shapes3d_labels()
+    ds = Shapes3D(path=tmp_path / "3dshapes.h5", transform=None, verify_labels=False)
+    clone = pickle.loads(pickle.dumps(ds))  # the HDF5 handle is reopened, not pickled
+    f = ds.factor_space.sample_factors(50, rng)
+    assert torch.equal(clone.raw_observations(f), ds.raw_observations(f))
+    sampler = torch.utils.data.SubsetRandomSampler(rng.choice(n, 64, replace=False).tolist())
+    loader = torch.utils.data.DataLoader(ds, batch_size=16, sampler=sampler, num_workers=2)
+    got = torch.cat(list(loader))
+    assert got.shape == (64, 1, 1, 3)
+    np.testing.assert_array_equal(np.sort(decode(got.numpy())), np.sort(np.array(list(sampler.indices))))

@@ -437,3 +437,18 @@ def test_compare_with_official_logic(rng):
     fake.raw_observations = lambda f: torch.roll(fake.render_procedural(f), 1, dims=2)  # one pixel off
     res = compare_with_official(fake, n=300, rng=rng)
     assert 0.9 < res["pixel_accuracy"] < 1.0 and all(0.5 < v < 1.0 for v in res["iou"].values())
+
+
+def test_dsprites_position_offset(rng):
+    base = DSprites(source="procedural", transform=None)
+    moved = DSprites(source="procedural", position_offset=(1, -2), transform=None)
+    f = base.factor_space.sample_factors(200, rng)
+    f[:, 3:] = np.clip(f[:, 3:], 3, 28)  # away from the border, so shifted sprites stay inside
+    a = base.raw_observations(f).numpy()
+    b = moved.raw_observations(f).numpy()
+    # an integer offset moves every sprite by whole pixels
+    np.testing.assert_array_equal(b, np.roll(a, (-2, 1), axis=(1, 2)))
+    with pytest.raises(ValueError, match="'position_offset'"):
+        DSprites(source="procedural", position_offset=(1, 2, 3))
+    with pytest.raises(ValueError, match="'position_offset'"):
+        DSprites(source="procedural", position_offset=(np.nan, 0))

@@ -51,6 +51,7 @@ struct TensorRef {
   }
   bool is_cuda() const { return device >= 0; }
   bool is_contiguous() const {
+    if (numel() == 0) return true;  // as torch: an empty tensor is contiguous whatever its strides
     int64_t expect = 1;
     for (int64_t i = dim() - 1; i >= 0; --i) {
       if (shape[i] != 1 && strides[i] != expect) return false;

@@ -50,8 +50,14 @@ struct DistanceJob {
 DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& out, const std::string& metric,
                      bool symmetric, bool condensed, bool on_cuda);
 
+#if defined(__CUDACC__)
+#define PYDISENT_HOST_DEVICE __host__ __device__
+#else
+#define PYDISENT_HOST_DEVICE
+#endif
+
 // Number of condensed entries per batch item.
-inline int64_t condensed_size(int64_t n) { return n < 2 ? 0 : n * (n - 1) / 2; }
+PYDISENT_HOST_DEVICE inline int64_t condensed_size(int64_t n) { return n < 2 ? 0 : n * (n - 1) / 2; }
 
 // ---- CPU ----------------------------------------------------------------------------------------
 // One kernel per instruction set, each compiled in its own translation unit with its own target

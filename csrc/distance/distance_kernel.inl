@@ -11,15 +11,17 @@
 // copy of the "same" inline function (that would run AVX-512 instructions on CPUs without them).
 //
 // Algorithm (GEMM-like, but with the metric's own inner operation instead of a multiply-add):
-//   * the output is cut into kTile x kTile tiles; OpenMP threads take tiles dynamically (for self
-//     distances only the tiles on or above the diagonal, mirrored on store);
+//   * the output is cut into kTile x kTile tiles; OpenMP threads take tiles dynamically, across all
+//     batch items (for self distances with d > kFullMaxD only the tiles on or above the diagonal,
+//     mirrored on store);
 //   * per tile, the feature axis is walked in chunks of KC; each chunk of the x rows and y rows is
 //     packed into panels ([k][R] and [k][NR]) so the micro-kernel reads both contiguously, whatever
 //     the input strides (non-contiguous inputs need no copy);
 //   * the micro-kernel keeps an R x NR block of outputs in vector registers: for each k it broadcasts
 //     R values of x, loads NR values of y and updates R*NR/W accumulators. It is vectorised across y
 //     rows, not across features, so it is as efficient for d = 3 as for d = 4096;
-//   * each chunk's partial results are added (or max-ed) into a float64 tile accumulator.
+//   * each chunk's partial results are added (or max-ed) into a float64 tile accumulator (or, when
+//     all features fit one chunk, kept in the input type: the chunk sum is then the final sum).
 //
 // Accuracy: distances are computed from differences (never the ||x||^2 + ||y||^2 - 2 x.y expansion),
 // so near-duplicate points lose nothing to cancellation. A float32 chunk sums at most KC = 128
@@ -153,10 +155,10 @@ inline void micro(const T* __restrict xp, const T* __restrict yp, int64_t kc, T*
     for (int v = 0; v < NV; ++v) __builtin_memcpy(part + r * NR + v * W, &acc[r][v], sizeof(V));
 }
 
-// Sum of squares of each row (float64), for cosine.
+// 1 / |row| of each row (float64), 0 for a zero row, for cosine.
 template <class T>
-void row_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, int64_t s_i, int64_t s_k,
-               double* out) {
+void inverse_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, int64_t s_i, int64_t s_k,
+                   double* out) {
 #pragma omp parallel for schedule(static)
   for (int64_t t = 0; t < B * rows; ++t) {
     const T* p = base + (t / rows) * s_b + (t % rows) * s_i;
@@ -165,50 +167,69 @@ void row_norms(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, i
       const double v = p[k * s_k];
       s += v * v;
     }
-    out[t] = s;
+    out[t] = s > 0.0 ? 1.0 / __builtin_sqrt(s) : 0.0;
   }
 }
 
-// Turns the accumulated tile into distances, in place (float64). Columns [nc, ncp) hold finite
-// values of padded points and are transformed along (never stored).
-inline void finish_tile(const DistanceJob& job, double* acc, int64_t b, int64_t i0, int64_t j0, int64_t mc,
-                        int64_t nc, int64_t ncp, const double* xn, const double* yn) {
+// Square roots of a row of the tile accumulator (ncp is a multiple of every vector width).
+inline void sqrt_row(double* a, int64_t ncp) {
+  constexpr int WD = PD_VBYTES / 8;
+  for (int64_t jj = 0; jj < ncp; jj += WD) {
+    vdouble v;
+    __builtin_memcpy(&v, a + jj, sizeof(v));
+    v = vsqrt(v);
+    __builtin_memcpy(a + jj, &v, sizeof(v));
+  }
+}
+inline void sqrt_row(float* a, int64_t ncp) {
+  constexpr int WF = PD_VBYTES / 4;
+  for (int64_t jj = 0; jj < ncp; jj += WF) {  // float32 sqrt of the float32 sum: correctly rounded too
+    vfloat v;
+    __builtin_memcpy(&v, a + jj, sizeof(v));
+#if defined(__x86_64__) && PD_VBYTES == 64
+    v = (vfloat)_mm512_sqrt_ps((__m512)v);
+#elif defined(__x86_64__) && PD_VBYTES == 32
+    v = (vfloat)_mm256_sqrt_ps((__m256)v);
+#elif defined(__x86_64__) && PD_VBYTES == 16
+    v = (vfloat)_mm_sqrt_ps((__m128)v);
+#else
+    for (int i = 0; i < WF; ++i) v[i] = __builtin_sqrtf(v[i]);
+#endif
+    __builtin_memcpy(a + jj, &v, sizeof(v));
+  }
+}
+
+// Turns the accumulated tile (A = float64, or the input type when all features fit one chunk)
+// into distances, in place. Columns [nc, ncp) hold finite values of padded points and are
+// transformed along (never stored).
+template <class A>
+void finish_tile(const DistanceJob& job, A* acc, int64_t b, int64_t i0, int64_t j0, int64_t mc, int64_t nc,
+                 int64_t ncp, const double* xn, const double* yn) {
   switch (job.metric) {
-    case Metric::Euclidean: {
-      constexpr int WD = PD_VBYTES / 8;
-      for (int64_t ii = 0; ii < mc; ++ii) {
-        double* a = acc + ii * kTile;
-        for (int64_t jj = 0; jj < ncp; jj += WD) {
-          vdouble v;
-          __builtin_memcpy(&v, a + jj, sizeof(v));
-          v = vsqrt(v);
-          __builtin_memcpy(a + jj, &v, sizeof(v));
-        }
-      }
+    case Metric::Euclidean:
+      for (int64_t ii = 0; ii < mc; ++ii) sqrt_row(acc + ii * kTile, ncp);
       break;
-    }
     case Metric::Mse: {
-      const double dd = static_cast<double>(job.d);
+      const A dd = static_cast<A>(job.d);  // exact: d < 2^24
       for (int64_t ii = 0; ii < mc; ++ii)
-        for (int64_t jj = 0; jj < nc; ++jj) acc[ii * kTile + jj] /= dd;
+        for (int64_t jj = 0; jj < ncp; ++jj) acc[ii * kTile + jj] /= dd;
       break;
     }
     case Metric::Cosine:
-      // 1 - x.y / (|x| |y|), clamped to [0, 2]. A zero vector is at distance 0 from another zero
-      // vector and 1 from any other vector (its cosine similarity is taken as 0).
+      // 1 - x.y / (|x| |y|), clamped to [0, 2], from inverse norms (0 for a zero vector, whose
+      // cosine similarity is so taken as 0: distance 1 to any other vector, 0 to another zero vector).
       for (int64_t ii = 0; ii < mc; ++ii) {
-        const double nx = xn[b * job.n + i0 + ii];
+        const double ix = xn[b * job.n + i0 + ii];
+        const double* iy = yn + b * job.m + j0;
+        A* a = acc + ii * kTile;
+        if (ix == 0.0) {
+          for (int64_t jj = 0; jj < nc; ++jj) a[jj] = iy[jj] == 0.0 ? A(0) : A(1);
+          continue;
+        }
         for (int64_t jj = 0; jj < nc; ++jj) {
-          const double ny = yn[b * job.m + j0 + jj];
-          double r;
-          if (nx == 0.0 || ny == 0.0) {
-            r = (nx == 0.0 && ny == 0.0) ? 0.0 : 1.0;
-          } else {
-            double c = acc[ii * kTile + jj] / (__builtin_sqrt(nx) * __builtin_sqrt(ny));
-            c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
-            r = 1.0 - c;
-          }
-          acc[ii * kTile + jj] = r;
+          double c = static_cast<double>(a[jj]) * (ix * iy[jj]);  // ix * iy first: symmetric in i, j
+          c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+          a[jj] = static_cast<A>(1.0 - c);
         }
       }
       break;
@@ -217,29 +238,38 @@ inline void finish_tile(const DistanceJob& job, double* acc, int64_t b, int64_t 
   }
 }
 
-template <class T>
-void store_tile(const DistanceJob& job, const double* acc, int64_t b, int64_t I, int64_t J, int64_t mc,
+// How the tiles of a call are laid out and stored.
+enum class Layout {
+  Cross,      // every tile, stored as computed
+  Upper,      // self distances: tiles on or above the diagonal, stored with their mirror image
+  Full,       // self distances with few features: every tile, stored as computed (see run_typed)
+  Condensed,  // self distances, condensed: tiles on or above the diagonal, upper triangle only
+};
+
+template <class T, class A>
+void store_tile(const DistanceJob& job, Layout layout, const A* acc, int64_t b, int64_t I, int64_t J, int64_t mc,
                 int64_t nc) {
   T* out = static_cast<T*>(job.out);
   const int64_t n = job.n, m = job.m;
   const int64_t i0 = I * kTile, j0 = J * kTile;
-  if (!job.symmetric) {
+  const bool diag = I == J;
+  if (layout == Layout::Cross || layout == Layout::Full) {
     T* o = out + b * n * m;
     for (int64_t ii = 0; ii < mc; ++ii) {
       T* row = o + (i0 + ii) * m + j0;
-      const double* a = acc + ii * kTile;
+      const A* a = acc + ii * kTile;
       for (int64_t jj = 0; jj < nc; ++jj) row[jj] = static_cast<T>(a[jj]);
+      if (layout == Layout::Full && diag) row[ii] = T(0);
     }
     return;
   }
-  const bool diag = I == J;
-  if (job.condensed) {
+  if (layout == Layout::Condensed) {
     T* o = out + b * condensed_size(n);
     for (int64_t ii = 0; ii < mc; ++ii) {
       const int64_t i = i0 + ii;
       // scipy's pdist index of (i, j), j > i: n*i - i*(i+1)/2 + (j - i - 1)
       T* row = o + (n * i - i * (i + 1) / 2 - i - 1) + j0;
-      const double* a = acc + ii * kTile;
+      const A* a = acc + ii * kTile;
       for (int64_t jj = diag ? ii + 1 : 0; jj < nc; ++jj) row[jj] = static_cast<T>(a[jj]);
     }
     return;
@@ -247,7 +277,7 @@ void store_tile(const DistanceJob& job, const double* acc, int64_t b, int64_t I,
   T* o = out + b * n * n;
   for (int64_t ii = 0; ii < mc; ++ii) {  // upper triangle, row by row
     T* row = o + (i0 + ii) * n + j0;
-    const double* a = acc + ii * kTile;
+    const A* a = acc + ii * kTile;
     for (int64_t jj = diag ? ii + 1 : 0; jj < nc; ++jj) row[jj] = static_cast<T>(a[jj]);
     if (diag) row[ii] = T(0);
   }
@@ -257,7 +287,7 @@ void store_tile(const DistanceJob& job, const double* acc, int64_t b, int64_t I,
   for (int64_t jb = 0; jb < nc; jb += kBand) {
     const int64_t je = min64(jb + kBand, nc);
     for (int64_t ii = 0; ii < mc; ++ii) {
-      const double* a = acc + ii * kTile;
+      const A* a = acc + ii * kTile;
       for (int64_t jj = diag ? (ii + 1 > jb ? ii + 1 : jb) : jb; jj < je; ++jj)
         o[(j0 + jj) * n + i0 + ii] = static_cast<T>(a[jj]);
     }
@@ -273,8 +303,17 @@ struct Scratch {
   Scratch& operator=(const Scratch&) = delete;
 };
 
-template <class T, class Step>
-int run_typed(const DistanceJob& job) {
+// Feature counts up to which self distances compute every tile (both triangles) instead of the
+// upper triangle and its mirror image: with few features the strided mirror stores cost more than
+// the second half of the arithmetic. Both triangles come out bit-identical all the same: (i, j)
+// and (j, i) go through the same instructions with the operands swapped, and every step is
+// symmetric in them ((a-b)^2 = (b-a)^2, |a-b| = |b-a|, a*b = b*a exactly in IEEE arithmetic).
+constexpr int64_t kFullMaxD = 32;
+
+// A: the tile accumulator type (float64; or T itself when d fits one chunk, where the chunk sum is
+// already the final sum and float64 would only add conversions).
+template <class T, class Step, class A>
+int run_tiles(const DistanceJob& job, const double* xn, const double* yn) {
   constexpr int R = PD_ROWS;
   constexpr int NR = PD_NVEC * Simd<T>::W;
   constexpr int64_t KC = Simd<T>::KC;
@@ -283,32 +322,22 @@ int run_typed(const DistanceJob& job) {
   const T* X = static_cast<const T*>(job.x);
   const T* Y = static_cast<const T*>(job.y);
   const int64_t B = job.B, n = job.n, m = job.m, d = job.d;
-  if (B == 0 || n == 0 || m == 0) return 0;
-
-  // Cosine needs the row norms; they are computed once per call, in float64.
-  const double* xn = nullptr;
-  const double* yn = nullptr;
-  Scratch norms(job.metric == Metric::Cosine ? sizeof(double) * (B * n + (job.symmetric ? 0 : B * m)) : 0);
-  if (job.metric == Metric::Cosine) {
-    if (!norms.p) return 1;
-    double* nb = static_cast<double*>(norms.p);
-    row_norms<T>(X, B, n, d, job.xs_b, job.xs_i, job.xs_k, nb);
-    if (!job.symmetric) row_norms<T>(Y, B, m, d, job.ys_b, job.ys_i, job.ys_k, nb + B * n);
-    xn = nb;
-    yn = job.symmetric ? nb : nb + B * n;
-  }
+  const Layout layout = !job.symmetric ? Layout::Cross
+                        : job.condensed ? Layout::Condensed
+                        : (d <= kFullMaxD ? Layout::Full : Layout::Upper);
+  const bool triangle = layout == Layout::Upper || layout == Layout::Condensed;
 
   const int64_t nbi = (n + kTile - 1) / kTile, nbj = (m + kTile - 1) / kTile;
-  const int64_t per_batch = job.symmetric ? nbi * (nbi + 1) / 2 : nbi * nbj;
+  const int64_t per_batch = triangle ? nbi * (nbi + 1) / 2 : nbi * nbj;
   const int64_t tasks = B * per_batch;
   const int nthreads = static_cast<int>(min64(omp_get_max_threads(), tasks));
 
-  // Per-thread scratch: two packed panels, one micro-tile and the float64 tile accumulator.
+  // Per-thread scratch: two packed panels, one micro-tile and the tile accumulator.
   const int64_t kc_max = min64(KC, d);
   const size_t pack_elems = static_cast<size_t>(round_up(kTile * kc_max, 64));  // keeps 64-byte alignment
   const size_t part_elems = static_cast<size_t>(round_up(R * NR, 64));
-  const size_t per_thread = 2 * pack_elems * sizeof(T) + part_elems * sizeof(T) +
-                            static_cast<size_t>(kTile * kTile) * sizeof(double);
+  const size_t per_thread =
+      2 * pack_elems * sizeof(T) + part_elems * sizeof(T) + static_cast<size_t>(kTile * kTile) * sizeof(A);
   Scratch scratch(per_thread * nthreads);
   if (!scratch.p) return 1;
 
@@ -318,13 +347,13 @@ int run_typed(const DistanceJob& job) {
     T* xpack = reinterpret_cast<T*>(mine);
     T* ypack = xpack + pack_elems;
     T* part = ypack + pack_elems;
-    double* acc = reinterpret_cast<double*>(part + part_elems);
+    A* acc = reinterpret_cast<A*>(part + part_elems);
 
 #pragma omp for schedule(dynamic, 1)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t b = t / per_batch;
       int64_t I, J;
-      if (job.symmetric) {  // the rem-th tile on or above the diagonal, row by row
+      if (triangle) {  // the rem-th tile on or above the diagonal, row by row
         int64_t rem = t % per_batch;
         I = 0;
         while (rem >= nbi - I) {
@@ -351,29 +380,52 @@ int run_typed(const DistanceJob& job) {
           const T* yp = ypack + jp * kc;
           for (int64_t ip = 0; ip < mcp; ip += R) {
             micro<T, Step, R, PD_NVEC>(xpack + ip * kc, yp, kc, part);
-            double* a = acc + ip * kTile + jp;
+            A* a = acc + ip * kTile + jp;
             for (int r = 0; r < R; ++r) {
-              double* ar = a + r * kTile;
+              A* ar = a + r * kTile;
               const T* pr = part + r * NR;
               if (first) {
-                for (int c = 0; c < NR; ++c) ar[c] = static_cast<double>(pr[c]);
+                for (int c = 0; c < NR; ++c) ar[c] = static_cast<A>(pr[c]);
               } else if (Step::kMax) {
                 for (int c = 0; c < NR; ++c) {
-                  const double v = static_cast<double>(pr[c]);
+                  const A v = static_cast<A>(pr[c]);
                   ar[c] = ar[c] > v ? ar[c] : v;
                 }
               } else {
-                for (int c = 0; c < NR; ++c) ar[c] += static_cast<double>(pr[c]);
+                for (int c = 0; c < NR; ++c) ar[c] += static_cast<A>(pr[c]);
               }
             }
           }
         }
       }
-      finish_tile(job, acc, b, i0, j0, mc, nc, ncp, xn, yn);
-      store_tile<T>(job, acc, b, I, J, mc, nc);
+      finish_tile<A>(job, acc, b, i0, j0, mc, nc, ncp, xn, yn);
+      store_tile<T, A>(job, layout, acc, b, I, J, mc, nc);
     }
   }
   return 0;
+}
+
+template <class T, class Step>
+int run_typed(const DistanceJob& job) {
+  const T* X = static_cast<const T*>(job.x);
+  const T* Y = static_cast<const T*>(job.y);
+  const int64_t B = job.B, n = job.n, m = job.m, d = job.d;
+  if (B == 0 || n == 0 || m == 0) return 0;
+
+  // Cosine needs the (inverse) row norms; they are computed once per call, in float64.
+  const double* xn = nullptr;
+  const double* yn = nullptr;
+  Scratch norms(job.metric == Metric::Cosine ? sizeof(double) * (B * n + (job.symmetric ? 0 : B * m)) : 0);
+  if (job.metric == Metric::Cosine) {
+    if (!norms.p) return 1;
+    double* nb = static_cast<double*>(norms.p);
+    inverse_norms<T>(X, B, n, d, job.xs_b, job.xs_i, job.xs_k, nb);
+    if (!job.symmetric) inverse_norms<T>(Y, B, m, d, job.ys_b, job.ys_i, job.ys_k, nb + B * n);
+    xn = nb;
+    yn = job.symmetric ? nb : nb + B * n;
+  }
+  if (d <= Simd<T>::KC) return run_tiles<T, Step, T>(job, xn, yn);
+  return run_tiles<T, Step, double>(job, xn, yn);
 }
 
 template <class T>

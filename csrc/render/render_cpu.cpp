@@ -28,6 +28,10 @@ namespace {
 // written: a batch of images is ~100 MB, and faulting it in 4 KB pages costs more than drawing the
 // images (the page faults also serialise the OpenMP threads). Advisory only: errors are ignored and
 // the memory stays torch's.
+// Batches below this many output bytes are drawn by one thread: a DataLoader batch (256 images,
+// ~3 MB) takes well under a millisecond, less than waking a thread team costs on a busy machine.
+constexpr int64_t kParallelBytes = int64_t(8) << 20;
+
 void advise_huge_pages(void* ptr, int64_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   if (bytes < (int64_t(8) << 20)) return;
@@ -106,7 +110,7 @@ void render_rects_cpu(const TensorRef& out, const TensorRef& rects, const Tensor
                  bad >= 0 ? col[bad] : 0);
   const int64_t image = H * W * C;
   advise_huge_pages(o, n * image);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * image >= kParallelBytes)
   for (int64_t i = 0; i < n; ++i) {
     uint8_t* img = o + i * image;
     std::memset(img, 0, static_cast<size_t>(image));
@@ -173,7 +177,7 @@ void render_sprites_cpu(const TensorRef& out, const TensorRef& shapes, const Ten
   }
   PYDISENT_CHECK(std::isfinite(g[4]) && g[4] > 0, "argument 'geometry' must end with a positive bounding radius");
   advise_huge_pages(o, n * H * W);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * H * W >= kParallelBytes)
   for (int64_t i = 0; i < n; ++i) {
     uint8_t* img = o + i * H * W;
     std::memset(img, 0, static_cast<size_t>(H * W));
@@ -233,7 +237,7 @@ void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const Tenso
   const float* tab = lut.data();
   const int64_t HW = H * W;
   advise_huge_pages(dst, n * HW * C * static_cast<int64_t>(sizeof(float)));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * HW * C * 4 >= kParallelBytes)
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t* s = src + i * HW * C;
     float* d = dst + i * HW * C;

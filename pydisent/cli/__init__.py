@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info",)
+COMMANDS = ("info", "evaluate", "listing")
 
 
 def build_parser() -> argparse.ArgumentParser:

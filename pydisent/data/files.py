@@ -263,6 +263,45 @@ def write_norb_matrix(path: str | os.PathLike, array: np.ndarray) -> None:
         f.write(buf.getvalue())
 
 
+# -- HDF5 ---------------------------------------------------------------------------------------
+class H5Array:
+    """A lazily read HDF5 dataset that is safe to use from ``DataLoader`` worker processes: the file
+    is (re)opened in each process on first access, and pickling keeps only the path and key."""
+
+    def __init__(self, path, key: str):
+        h5py = optional_import("h5py", "reading HDF5 datasets", "h5")
+        self.path = str(path)
+        self.key = key
+        with h5py.File(self.path, "r") as f:
+            if key not in f:
+                raise ValueError(f"{self.path!r} has no dataset {key!r} (keys: {list(f)})")
+            self.shape = tuple(int(v) for v in f[key].shape)
+            self.dtype = np.dtype(f[key].dtype)
+        self._file = None
+        self._pid = None
+
+    def _dataset(self):
+        if self._file is None or self._pid != os.getpid():
+            import h5py
+
+            self._file = h5py.File(self.path, "r")
+            self._pid = os.getpid()
+        return self._file[self.key]
+
+    def __getitem__(self, item):
+        return self._dataset()[item]
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self) -> np.ndarray:
+        """The whole dataset in memory."""
+        return self._dataset()[()]
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in ("_file", "_pid")} | {"_file": None, "_pid": None}
+
+
 # -- lazy gathers -----------------------------------------------------------------------------
 def gather(array, indices: np.ndarray) -> np.ndarray:
     """``array[indices]`` for an ndarray, a memmap or an h5py dataset, as a fresh C-contiguous array.

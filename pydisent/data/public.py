@@ -28,7 +28,8 @@ import torch
 from pydisent._checks import check_positive_int
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
-from pydisent.data.files import MissingDataError, find_data, gather, load_npz_array, optional_import, read_norb_matrix
+from pydisent.data.files import (H5Array, MissingDataError, find_data, gather, load_npz_array, optional_import,
+                                 read_norb_matrix)
 from pydisent.data.registry import register_dataset
 
 
@@ -116,15 +117,11 @@ class Shapes3D(ArrayDataset):
             images = images.reshape((-1,) + tuple(images.shape[-3:]))
             labels = None if labels is None else labels.reshape(-1, labels.shape[-1])
         else:
-            h5py = optional_import("h5py", "Shapes3D", "h5")
-            self._h5 = h5py.File(self.file, "r")
-            for key in ("images", "labels"):
-                if key not in self._h5:
-                    raise ValueError(f"Shapes3D: {str(self.file)!r} has no dataset {key!r} (keys: {list(self._h5)})")
-            images = self._h5["images"]
-            labels = self._h5["labels"][()] if verify_labels else None
+            optional_import("h5py", "Shapes3D", "h5")
+            images = H5Array(self.file, "images")
+            labels = H5Array(self.file, "labels").read() if verify_labels else None
             if in_memory:
-                images = images[()]
+                images = images.read()
         if tuple(images.shape[:1]) != (space.size,) or len(images.shape) != 4:
             raise ValueError(f"Shapes3D: 'images' must have shape ({space.size}, 64, 64, 3), got {tuple(images.shape)}")
         _check_uint8(images, "Shapes3D", "'images'")

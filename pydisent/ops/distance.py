@@ -18,12 +18,14 @@ mse            ``sum_k (a_k - b_k)^2 / d``: the per-element mean squared differe
 Guarantees (every backend): self distances are exactly symmetric with an exactly zero diagonal;
 no distance is negative or NaN. ``mode="exact"`` (the default) computes every distance from the
 differences ``a_k - b_k``, never from the expansion ``|a|^2 + |b|^2 - 2 a.b``, so near-duplicate
-points far from the origin lose nothing to cancellation: in float32 the squared-euclidean / mse
-relative error is below 1e-5 (euclidean below 5e-6) for any ``d``, because the compiled kernels sum
-at most 128 float32 terms before adding the partial sums in float64. ``mode="gemm"`` uses that
-expansion through a matrix product (``torch.bmm``: MKL / cuBLAS) for euclidean, sqeuclidean, mse
-and cosine; it is faster for large ``d`` but its error is relative to ``|a|^2 + |b|^2``, not to the
-distance (clamped at 0). Manhattan and chebyshev have no such form and are always exact.
+points far from the origin lose nothing to cancellation: in float32 the sqeuclidean, mse and
+manhattan relative error is below 1e-5 (euclidean below 5e-6) for any ``d``, because the compiled
+kernels sum at most 128 float32 terms before adding the partial sums in float64 (the ``"torch"``
+backend relies on torch's own summation). ``mode="gemm"`` (opt-in) uses that expansion through a
+matrix product (``torch.bmm``: MKL / cuBLAS) for euclidean, sqeuclidean, mse and cosine on every
+backend; it can be faster on GPUs for large ``d``, but its error is relative to ``|a|^2 + |b|^2``,
+not to the distance (results are clamped at 0). Manhattan and chebyshev have no such form and are
+always computed exactly.
 
 Inputs whose largest magnitude is extreme (float32 beyond ``2**50`` or below ``2**-40``; float64
 beyond ``2**450`` or below ``2**-450``) are handled without overflow or underflow of the squares:
@@ -107,16 +109,16 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
 
     out_dtype = X.dtype
     X, Y, unscale = _safe_range(X, Y, symmetric)
-    if condensed:
-        out = X.new_empty((B, n * (n - 1) // 2))
+    shape = (B, n * (n - 1) // 2) if condensed else (B, n, m)
+    if math.prod(shape) == 0:
+        out = X.new_zeros(shape)
+    elif mode == "gemm" and metric in _GEMM_METRICS:
+        out = _torch_gemm(X, Y, metric, symmetric, condensed)
+    elif backend == "torch":
+        out = _torch_exact(X, Y, metric, symmetric, condensed)
     else:
-        out = X.new_empty((B, n, m))
-    if out.numel():
-        if mode == "gemm" and metric in _GEMM_METRICS:
-            _torch_gemm(X, Y, metric, symmetric, condensed, out)
-        elif backend == "torch":
-            _torch_exact(X, Y, metric, symmetric, condensed, out)
-        elif backend == "cpu":
+        out = X.new_empty(shape)
+        if backend == "cpu":
             _C.distance_cpu(ref(X), ref(Y), ref(out), metric, symmetric, condensed, "auto", False)
         else:
             _run_cuda(X, Y, out, metric, symmetric, condensed)
@@ -213,35 +215,39 @@ def _run_cuda(X, Y, out, metric, symmetric, condensed):
         _C.distance_cuda(ref(X), ref(Y), ref(out), ref(norms), metric, symmetric, condensed, stream_of(X))
 
 
-def _finish(D: torch.Tensor, metric: str, d: int, symmetric: bool, condensed: bool, out: torch.Tensor) -> None:
-    """Shared tail of the PyTorch paths: final transform, exact symmetry, condensed extraction."""
-    if metric == "euclidean":
-        D = D.clamp_min_(0).sqrt_()
-    elif metric == "mse":
-        D = D.div_(d)
+def _finish(D: torch.Tensor, metric: str, d: int, symmetric: bool, condensed: bool) -> torch.Tensor:
+    """Shared tail of the PyTorch paths (D is a fresh (B, n, m) tensor of squared distances, dot
+    products or cosine distances): exact symmetry, zero diagonal, final transform, condensed form."""
     if symmetric:
+        # (a + b) / 2 does not depend on which of the two is a, and halving is exact.
+        D = torch.add(D, D.transpose(1, 2)).mul_(0.5)
+        D.diagonal(dim1=1, dim2=2).zero_()
+    if metric == "euclidean":
+        D.clamp_min_(0).sqrt_()
+    elif metric in ("sqeuclidean", "mse"):
+        D.clamp_min_(0)
+        if metric == "mse":
+            D.div_(d)
+    if condensed:
         n = D.shape[1]
-        upper = torch.triu(D, diagonal=1)
-        if condensed:
-            iu = torch.triu_indices(n, n, 1, device=D.device)
-            out.copy_(upper[:, iu[0], iu[1]])
-            return
-        D = upper + upper.transpose(1, 2)
-    out.copy_(D)
+        iu = torch.triu_indices(n, n, 1, device=D.device)
+        return D[:, iu[0], iu[1]]
+    return D
 
 
 def _cosine(dot: torch.Tensor, nx: torch.Tensor, ny: torch.Tensor) -> torch.Tensor:
-    """``1 - dot / (|x| |y|)`` from float64 squared norms, with the zero-vector convention."""
+    """``1 - dot / (|x| |y|)`` in place on ``dot``, from float64 squared norms, with the zero-vector
+    convention (similarity 0 with a zero vector, so distance 1; distance 0 between two zero vectors)."""
+    ix = torch.where(nx > 0, nx.rsqrt(), torch.zeros_like(nx)).to(dot.dtype)
+    iy = ix if ny is nx else torch.where(ny > 0, ny.rsqrt(), torch.zeros_like(ny)).to(dot.dtype)
+    D = dot.mul_(ix[:, :, None]).mul_(iy[:, None, :]).clamp_(-1, 1).neg_().add_(1)
     zx, zy = nx == 0, ny == 0
-    denom = (nx.sqrt()[:, :, None] * ny.sqrt()[:, None, :]).to(dot.dtype)
-    c = (dot / torch.where(denom == 0, torch.ones_like(denom), denom)).clamp_(-1, 1)
-    D = 1 - c
-    either = zx[:, :, None] | zy[:, None, :]
-    both = zx[:, :, None] & zy[:, None, :]
-    return torch.where(either, torch.where(both, torch.zeros_like(D), torch.ones_like(D)), D)
+    if bool(zx.any()) and bool(zy.any()):
+        D.masked_fill_(zx[:, :, None] & zy[:, None, :], 0)
+    return D
 
 
-def _torch_exact(X, Y, metric, symmetric, condensed, out):
+def _torch_exact(X, Y, metric, symmetric, condensed) -> torch.Tensor:
     """Plain PyTorch, from differences (the reference path of the parity tests)."""
     B, n, d = X.shape
     m = Y.shape[1]
@@ -249,8 +255,7 @@ def _torch_exact(X, Y, metric, symmetric, condensed, out):
         dot = torch.bmm(X, Y.transpose(1, 2))
         nx = X.double().square().sum(-1)
         ny = nx if symmetric else Y.double().square().sum(-1)
-        _finish(_cosine(dot, nx, ny), metric, d, symmetric, condensed, out)
-        return
+        return _finish(_cosine(dot, nx, ny), metric, d, symmetric, condensed)
     D = X.new_empty((B, n, m))
     rows = max(1, _TORCH_CHUNK // max(1, B * m * d))
     for i0 in range(0, n, rows):
@@ -261,18 +266,17 @@ def _torch_exact(X, Y, metric, symmetric, condensed, out):
             D[:, i0:i0 + rows] = diff.abs_().amax(-1)
         else:
             D[:, i0:i0 + rows] = diff.square_().sum(-1)
-    _finish(D, metric, d, symmetric, condensed, out)
+    return _finish(D, metric, d, symmetric, condensed)
 
 
-def _torch_gemm(X, Y, metric, symmetric, condensed, out):
+def _torch_gemm(X, Y, metric, symmetric, condensed) -> torch.Tensor:
     """``mode="gemm"``: ``|a|^2 + |b|^2 - 2 a.b`` (or the normalised dot product) with one batched GEMM."""
     d = X.shape[2]
     if metric == "cosine":
         nx = X.double().square().sum(-1)
         ny = nx if symmetric else Y.double().square().sum(-1)
-        _finish(_cosine(torch.bmm(X, Y.transpose(1, 2)), nx, ny), metric, d, symmetric, condensed, out)
-        return
+        return _finish(_cosine(torch.bmm(X, Y.transpose(1, 2)), nx, ny), metric, d, symmetric, condensed)
     nx = X.square().sum(-1)
     ny = nx if symmetric else Y.square().sum(-1)
-    D = torch.baddbmm(nx[:, :, None] + ny[:, None, :], X, Y.transpose(1, 2), alpha=-2).clamp_min_(0)
-    _finish(D, metric, d, symmetric, condensed, out)
+    D = torch.baddbmm(nx[:, :, None] + ny[:, None, :], X, Y.transpose(1, 2), alpha=-2)
+    return _finish(D, metric, d, symmetric, condensed)
