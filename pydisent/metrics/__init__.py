@@ -15,7 +15,7 @@ from pydisent.metrics._encode import Encoder, encode_factors, sample_codes
 from pydisent.metrics._registry import METRICS, Metric, register
 
 # Metric modules register themselves on import; this list is the only place they are named.
-_MODULES: tuple[str, ...] = ()
+_MODULES: tuple[str, ...] = ("flatness", "distances", "linearity", "factored_components")
 
 for _m in _MODULES:
     __import__(f"pydisent.metrics.{_m}")

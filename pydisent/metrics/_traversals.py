@@ -1,0 +1,198 @@
+"""Factor traversals for the distance-learning metrics (flatness, ground-truth correlation, linearity).
+
+A traversal of factor ``f`` is a random base factor vector with factor ``f`` swept over all its values
+``0..s_f-1`` in order (disent's ``sample_random_factor_traversal(f)``, interval mode). Every traversal
+of every factor is sampled up front (so the RNG stream does not depend on chunk sizes), rendered and
+encoded in large batches, and handed back as ``(repeats, s_f, Z)`` code tensors; no Python loop runs
+per traversal.
+
+Also here: the input checks of the array forms, the geometric mean across factors and the warnings
+for undefined values, shared by the three metric modules.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from pydisent._checks import as_tensor, check_finite, check_float, check_positive_int
+from pydisent._rng import randint
+from pydisent.metrics._encode import Encoder
+
+# Observations rendered per chunk (bytes).
+_CHUNK_BYTES = 1 << 26
+
+
+def active_factors(sizes) -> list[int]:
+    """Factors with more than one value (the only ones the metrics score, as in disent)."""
+    return [f for f, s in enumerate(np.asarray(sizes).tolist()) if s > 1]
+
+
+def sample_traversal_factors(source, factor: int, repeats: int, rng) -> np.ndarray:
+    """``(repeats, s_f, F)`` factor vectors: ``repeats`` random bases, factor ``factor`` swept in order."""
+    base = source.sample_factors(repeats, rng)
+    return source.factor_space.traversals(factor, base)
+
+
+def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rng) -> list[torch.Tensor]:
+    """Codes ``(R, s_f, Z)`` of each ``(R, s_f, F)`` traversal array, all rendered and encoded in one
+    stream of chunks of about 64 MB of observations (the encoder splits them into its batch size)."""
+    flat = np.concatenate([t.reshape(-1, t.shape[-1]) for t in traversals])
+    parts = []
+    start, step = 0, 64
+    while start < len(flat):
+        stop = min(len(flat), start + step)
+        obs = source.observations(flat[start:stop], rng)
+        parts.append(_float_codes(encoder(_to_device(obs, encoder.device))))
+        if start == 0:
+            step = _rows_per_chunk(obs, stop - start)
+        start = stop
+    codes = torch.cat(parts) if len(parts) > 1 else parts[0]
+    out, start = [], 0
+    for t in traversals:
+        n = t.shape[0] * t.shape[1]
+        out.append(codes[start:start + n].reshape(t.shape[0], t.shape[1], -1))
+        start += n
+    return out
+
+
+def _rows_per_chunk(obs, rows: int) -> int:
+    """Observations per chunk for about ``_CHUNK_BYTES`` of them (measured on a first chunk). Chunks
+    much larger than that are slower, not faster: every fresh multi-hundred-MB buffer is page-faulted
+    in anew, while chunks of this size are recycled by the allocator."""
+    nbytes = obs.numel() * obs.element_size() if isinstance(obs, torch.Tensor) else np.asarray(obs).nbytes
+    return max(1, _CHUNK_BYTES // max(1, nbytes // max(1, rows)))
+
+
+def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
+    """For ``(R, s, F)`` factor vectors, yields ``(r0, r1, observations (c, s, D) float, codes (c, s, Z))``
+    chunk by chunk (about 64 MB of observations each, sized after the first traversal), so the images
+    of all traversals never sit in memory at once."""
+    R, s, F = factors.shape
+    r0, step = 0, 1
+    while r0 < R:
+        r1 = min(R, r0 + step)
+        obs = source.observations(factors[r0:r1].reshape(-1, F), rng)
+        codes = _float_codes(encoder(_to_device(obs, encoder.device)))
+        x = _as_float_tensor(obs, codes.device)
+        yield r0, r1, x.reshape(r1 - r0, s, -1), codes.reshape(r1 - r0, s, -1)
+        if r0 == 0:
+            per_traversal = max(1, x.numel() // (r1 - r0) * x.element_size())
+            step = max(1, _CHUNK_BYTES // per_traversal)
+        r0 = r1
+
+
+def _float_codes(codes: torch.Tensor) -> torch.Tensor:
+    # half-precision codes (an encoder under autocast) are measured in float32
+    return codes if codes.dtype in (torch.float32, torch.float64) else codes.to(torch.float32)
+
+
+def check_backend(backend) -> str:
+    from pydisent._dispatch import BACKENDS
+
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+    return backend
+
+
+def _to_device(obs, device):
+    if isinstance(obs, torch.Tensor) and device is not None:
+        return obs.to(device, non_blocking=True)
+    return obs
+
+
+def _as_float_tensor(obs, device) -> torch.Tensor:
+    """Observations as a float tensor (the distances use the transformed, float observations as disent
+    does; integer observations are converted to float32)."""
+    t = obs if isinstance(obs, torch.Tensor) else torch.as_tensor(np.asarray(obs))
+    if device is not None:
+        t = t.to(device)
+    if not t.is_floating_point():
+        t = t.to(torch.float32)
+    elif t.dtype not in (torch.float32, torch.float64):
+        t = t.to(torch.float32)
+    return t
+
+
+def sample_triplets(rng, repeats: int, size: int, num_samples: int) -> np.ndarray:
+    """``(repeats, num_samples, 3)`` anchor/positive/negative indices in ``[0, size)``, with replacement
+    (p and n need no ordering: the scores are symmetric in them)."""
+    return randint(rng, size, size=(repeats, num_samples, 3))
+
+
+# -- checks of the array forms ------------------------------------------------------------------
+
+def check_traversals(traversals, name: str = "traversals") -> list[torch.Tensor]:
+    """A sequence (one entry per factor) of ``(R, s_f, Z)`` float code arrays with one ``Z``."""
+    if isinstance(traversals, (torch.Tensor, np.ndarray)):
+        raise TypeError(f"argument '{name}' must be a sequence with one (repeats, factor_size, num_codes) array "
+                        f"per factor, got a single {type(traversals).__name__}")
+    out = []
+    z = None
+    for f, t in enumerate(traversals):
+        nm = f"{name}[{f}]"
+        t = as_tensor(t, nm)
+        if not t.is_floating_point():
+            t = t.to(torch.float32)
+        check_float(t, nm)
+        if t.dim() != 3:
+            raise ValueError(f"argument '{nm}' must have shape (repeats, factor_size, num_codes), got {tuple(t.shape)}")
+        if t.shape[0] < 1:
+            raise ValueError(f"argument '{nm}' must hold at least one traversal, got shape {tuple(t.shape)}")
+        if z is None:
+            z = t.shape[2]
+        elif t.shape[2] != z:
+            raise ValueError(f"argument '{nm}' has {t.shape[2]} codes, earlier traversals have {z}")
+        check_finite(t, nm)
+        out.append(t)
+    if not out:
+        raise ValueError(f"argument '{name}' must hold at least one factor's traversals")
+    if z < 1:
+        raise ValueError(f"argument '{name}' must have at least one code (num_codes >= 1)")
+    devices = {t.device for t in out}
+    if len(devices) > 1:
+        raise ValueError(f"argument '{name}': all traversals must be on one device, got {sorted(map(str, devices))}")
+    return out
+
+
+def check_repeats(repeats) -> int:
+    return check_positive_int(repeats, "repeats")
+
+
+# -- combining and undefined values --------------------------------------------------------------
+
+def geometric_mean(values: np.ndarray, key: str, notes: list[str]) -> float:
+    """Geometric mean (float64) of per-factor values, disent's combination across factors.
+
+    It is defined for values >= 0; disent returns NaN when a value is negative (a negative
+    correlation for some factor). Here negative values count as 0 (the mean is then 0) and a note is
+    added for the caller's warning.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return float("nan")
+    if (v < 0).any():
+        notes.append(f"{key}: negative per-factor value(s) {np.round(v[v < 0], 4).tolist()} count as 0 in the "
+                     f"geometric mean (disent returns NaN)")
+        v = np.clip(v, 0.0, None)
+    if (v == 0).any():
+        return 0.0
+    return float(np.exp(np.mean(np.log(v))))
+
+
+def warn_notes(metric: str, notes: list[str]) -> None:
+    if notes:
+        warnings.warn(f"{metric}: " + "; ".join(notes), RuntimeWarning, stacklevel=3)
+
+
+def no_active_factors(metric: str, sizes) -> None:
+    raise ValueError(f"{metric}: the dataset has no factor with more than one value (factor sizes "
+                     f"{list(np.asarray(sizes).tolist())}); there is nothing to traverse")
+
+
+def safe_float(x) -> float:
+    x = float(x)
+    return x if math.isfinite(x) else float("nan")

@@ -1,0 +1,137 @@
+"""Batched PCA of many small point clouds.
+
+The distance-learning metrics (linearity / axis alignment) need the covariance spectrum of thousands of
+factor traversals at once; :func:`batched_pca` does all of them in one call.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pydisent import _C
+from pydisent._checks import as_tensor, check_finite, check_float, check_rank, check_same_device
+from pydisent._dispatch import ref, resolve_backend, stream_of
+
+#: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).
+MAX_DIM = int(_C.PCA_MAX_DIM)
+
+
+def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = False, backend: str = "auto"):
+    """Mean and covariance eigen-decomposition of every cloud in a batch.
+
+    For cloud ``b`` with the ``n_b`` points selected by ``mask[b]`` (all ``m`` points without a mask):
+
+    .. math::
+
+        \\mu_b = \\frac{1}{n_b}\\sum_i x_{bi}, \\qquad
+        C_b = \\frac{1}{n_b - 1}\\sum_i (x_{bi} - \\mu_b)(x_{bi} - \\mu_b)^T
+
+    (``1/n_b`` when ``unbiased=False``), and ``C_b = V_b diag(eigenvalues_b) V_b^T``.
+
+    Args:
+        x: ``(B, m, k)`` float32/float64 tensor or array: ``B`` clouds of ``m`` points in ``k`` dims.
+        mask: optional ``(B, m)`` bool: which points belong to each cloud (ragged clouds).
+        unbiased: divide by ``n_b - 1`` (default, as ``torch.cov`` and disent's PCA) or by ``n_b``.
+        eigenvectors: also return the eigenvectors.
+        backend: ``"auto"`` (CUDA kernel for CUDA tensors, C++ kernel for CPU tensors; torch for
+            ``k > 64``), ``"cuda"``, ``"cpu"`` or ``"torch"`` (``torch.linalg.eigh``, the reference).
+
+    Returns:
+        ``(mean, eigenvalues, eigenvectors)``: ``mean`` ``(B, k)``; ``eigenvalues`` ``(B, k)`` in
+        descending order; ``eigenvectors`` ``(B, k, k)`` with the eigenvector of ``eigenvalues[:, j]`` in
+        column ``j`` (the ``torch.linalg.eigh`` layout), signed so that its largest-magnitude component
+        is positive, or ``None``. Outputs have ``x``'s dtype and device.
+
+    Degenerate clouds: a cloud with ``n_b <= 1`` (unbiased) or ``n_b = 0`` (biased) has a zero
+    covariance, hence zero eigenvalues and identity eigenvectors; an empty cloud has mean 0. Eigenvalues
+    of rank-deficient clouds may come out as tiny negative numbers (rounding, about ``eps * max``).
+    Within a repeated eigenvalue, any orthonormal basis of the eigenspace is a valid answer.
+
+    The compiled kernels compute in float64 on the CPU (float32 input included); the CUDA kernel
+    accumulates the covariance in float64 and runs cyclic Jacobi in the input precision.
+    """
+    x = as_tensor(x, "x")
+    check_float(x, "x")
+    check_rank(x, "x", (3,), "(clouds, points, dims)")
+    if mask is not None:
+        mask = as_tensor(mask, "mask", device=x.device)
+        if mask.dtype != torch.bool:
+            raise TypeError(f"argument 'mask' must be a bool tensor, got {mask.dtype}")
+        check_rank(mask, "mask", (2,), "(clouds, points)")
+        if tuple(mask.shape) != tuple(x.shape[:2]):
+            raise ValueError(f"argument 'mask' must have shape {tuple(x.shape[:2])} to match 'x', got {tuple(mask.shape)}")
+        check_same_device(("x", x), ("mask", mask))
+    if not isinstance(unbiased, bool):
+        raise TypeError(f"argument 'unbiased' must be a bool, got {type(unbiased).__name__}")
+    if not isinstance(eigenvectors, bool):
+        raise TypeError(f"argument 'eigenvectors' must be a bool, got {type(eigenvectors).__name__}")
+    B, m, k = x.shape
+    path = resolve_backend(backend, x)
+    if k > MAX_DIM:
+        if backend == "auto":
+            path = "torch"
+        elif path != "torch":
+            raise ValueError(f"argument 'x' has k={k} dims per point; backend={backend!r} supports at most "
+                             f"{MAX_DIM} (use backend='torch')")
+    if path != "cpu":
+        # Non-finite points would poison the eigensolver (the C++ CPU kernel detects them itself while
+        # it computes the means); masked-out points are never read, so they may hold anything.
+        check_finite(x if mask is None else x[mask], "x")
+    if k == 0 or B == 0 or m == 0:
+        eye = torch.eye(k, dtype=x.dtype, device=x.device).expand(B, k, k).contiguous()
+        return x.new_zeros((B, k)), x.new_zeros((B, k)), (eye if eigenvectors else None)
+    if path == "torch":
+        return _pca_torch(x, mask, unbiased, eigenvectors)
+    x = x.contiguous()
+    mask = mask.contiguous() if mask is not None else None
+    mean = torch.empty((B, k), dtype=x.dtype, device=x.device)
+    evals = torch.empty((B, k), dtype=x.dtype, device=x.device)
+    evecs = torch.empty((B, k, k), dtype=x.dtype, device=x.device) if eigenvectors else None
+    args = (ref(x), None if mask is None else ref(mask), ref(mean), ref(evals), None if evecs is None else ref(evecs),
+            unbiased)
+    if path == "cuda":
+        _C.pca_cuda(*args, stream_of(x))
+        # the kernel cannot raise: a covariance that overflows float64 shows up as non-finite output
+        if not bool(torch.isfinite(evals).all()):
+            raise ValueError("argument 'x' has values whose covariance overflows (non-finite eigenvalues)")
+    else:
+        _C.pca_cpu(*args)
+    return mean, evals, evecs
+
+
+def batched_covariance(x: torch.Tensor, mask: torch.Tensor | None = None, unbiased: bool = True):
+    """``(mean (B, k), covariance (B, k, k))`` of each cloud in plain torch, in ``x``'s dtype (the
+    ``backend="torch"`` path runs this on float64 copies, as the compiled kernels accumulate)."""
+    if mask is None:
+        count = torch.full((x.shape[0],), x.shape[1], dtype=x.dtype, device=x.device)
+        w = None
+    else:
+        w = mask.to(x.dtype)
+        count = w.sum(1)
+        x = torch.where(mask[:, :, None], x, torch.zeros((), dtype=x.dtype, device=x.device))  # NaN * 0 is NaN
+    total = x.sum(1) if w is None else torch.einsum("bm,bmk->bk", w, x)
+    mean = total / count.clamp_min(1)[:, None]
+    xc = x - mean[:, None, :]
+    if w is not None:
+        xc = xc * w[:, :, None]
+    denom = (count - 1) if unbiased else count
+    scale = torch.where(denom > 0, 1.0 / denom.clamp_min(1), torch.zeros_like(denom))
+    cov = torch.einsum("bmi,bmj->bij", xc, xc) * scale[:, None, None]
+    return mean, cov
+
+
+def _pca_torch(x, mask, unbiased, eigenvectors):
+    mean, cov = batched_covariance(x.double(), mask, unbiased)
+    mean, cov = mean.to(x.dtype), cov.to(x.dtype)
+    if eigenvectors:
+        evals, evecs = torch.linalg.eigh(cov)
+        evals, evecs = evals.flip(-1), evecs.flip(-1)
+        # zero covariance (one point, constant cloud): identity, as the kernels give
+        zero = (cov == 0).flatten(1).all(1)
+        evecs = torch.where(zero[:, None, None], torch.eye(x.shape[2], dtype=x.dtype, device=x.device), evecs)
+        # same sign convention as the kernels: largest-magnitude component positive
+        idx = evecs.abs().argmax(dim=1, keepdim=True)
+        sign = torch.sign(torch.gather(evecs, 1, idx))
+        sign = torch.where(sign == 0, torch.ones_like(sign), sign)
+        return mean, evals, evecs * sign
+    return mean, torch.linalg.eigvalsh(cov).flip(-1), None
