@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 
 import torch
 
@@ -11,6 +12,7 @@ import torch
 def load_representation(spec: str, device=None):
     """A representation function from ``spec``:
 
+    * ``path/to/model.pt2``: a ``torch.export.save``d program, run through ``.module()``;
     * ``path/to/model.pt``: a TorchScript module (``torch.jit.save``) mapping observations to codes
       (or to a tuple whose first element is the codes, e.g. ``(mu, logvar)``);
     * ``package.module:attr``: an importable callable ``observations -> codes``.
@@ -18,8 +20,15 @@ def load_representation(spec: str, device=None):
     if not isinstance(spec, str) or not spec:
         raise ValueError(f"argument 'model' must be a path to a TorchScript file or 'module:attr', got {spec!r}")
     if os.path.exists(spec):
+        if spec.endswith(".pt2"):
+            try:
+                return torch.export.load(spec).module()
+            except Exception as e:  # torch raises several types for a foreign file
+                raise ValueError(f"argument 'model': {spec!r} is not a torch.export program ({e})") from None
         try:
-            module = torch.jit.load(spec, map_location=device or "cpu")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # torch >= 2.10 deprecates jit.load
+                module = torch.jit.load(spec, map_location=device or "cpu")
         except RuntimeError as e:
             raise ValueError(f"argument 'model': {spec!r} is not a TorchScript file ({e})") from None
         return module.eval()
