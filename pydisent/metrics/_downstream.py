@@ -22,6 +22,12 @@ def _check_sizes(num_train) -> tuple[int, ...]:
     return tuple(check_positive_int(s, "num_train") for s in sizes)
 
 
+def _check_cv_sizes(predictor, sizes):
+    if predictor == "logistic_regression_cv" and min(sizes) < 5:
+        raise ValueError(f"argument 'num_train': LogisticRegressionCV's 5-fold cross-validation needs >= 5 training "
+                         f"points, got sizes {sizes}")
+
+
 def _make(predictor: str, solver: str, fast: bool, seed):
     if predictor == "gradient_boosting":
         return hist_gradient_boosting(seed) if fast else gradient_boosting(seed)
@@ -101,6 +107,7 @@ def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SI
     _check_predictor(predictor)
     check_solver(solver)
     sizes = _check_sizes(num_train)
+    _check_cv_sizes(predictor, sizes)
     c, f, ct, ft = train_test(codes, factors, codes_test, factors_test, 0.5, min_train=1)
     if c.shape[0] < max(sizes):
         raise ValueError(f"argument 'codes' has {c.shape[0]} points, fewer than the largest training size "
@@ -121,6 +128,7 @@ def evaluate_downstream(source, encoder, rng, *, num_train=DEFAULT_SIZES, num_te
     _check_predictor(predictor)
     check_solver(solver)
     sizes = _check_sizes(num_train)
+    _check_cv_sizes(predictor, sizes)
     num_test = check_positive_int(num_test, "num_test")
     batch_size = check_positive_int(batch_size, "batch_size")
     scores = {}

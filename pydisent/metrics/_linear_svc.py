@@ -20,67 +20,137 @@ from __future__ import annotations
 import torch
 
 
-def _objective(w, b, x, ypm, cw):
-    slack = (1.0 - ypm * (w[:, None] * x + b[:, None])).clamp_min(0.0)
-    return 0.5 * (w * w + b * b) + (cw * slack * slack).sum(dim=1)
+class _SortedSums:
+    """Range sums of ``1, x, x^2`` over the points of one code with ``x < t`` or ``x > t``, overall and per
+    class, in O(log n) per query (x sorted once; per class, points ordered by (class, rank of x)).
+
+    All tensors are batched over code rows ``(Z, n)``; queries are ``(Z, P)``."""
+
+    def __init__(self, x: torch.Tensor, labels: torch.Tensor, num_classes: int):
+        Z, n = x.shape
+        self.n = n
+        self.xs, order = torch.sort(x, dim=1)
+        pw = torch.stack([torch.ones_like(self.xs), self.xs, self.xs * self.xs])  # (3, Z, n)
+        zero = torch.zeros(3, Z, 1, dtype=x.dtype, device=x.device)
+        self.cum_all = torch.cat([zero, torch.cumsum(pw, dim=2)], dim=2)  # (3, Z, n+1)
+        cls = labels[order]  # (Z, n): class of each sorted position
+        keys = cls * n + torch.arange(n, device=x.device)[None, :]
+        self.keys, perm = torch.sort(keys, dim=1)
+        xc = torch.gather(self.xs, 1, perm)
+        pwc = torch.stack([torch.ones_like(xc), xc, xc * xc])
+        self.cum_cls = torch.cat([zero, torch.cumsum(pwc, dim=2)], dim=2)
+        counts = torch.bincount(labels, minlength=num_classes)
+        self.start = (torch.cumsum(counts, 0) - counts)  # (K,)
+        self.end = torch.cumsum(counts, 0)
+
+    @staticmethod
+    def _search(sorted_rows: torch.Tensor, values: torch.Tensor, right: bool = False) -> torch.Tensor:
+        # torch's batched searchsorted is pathologically slow on CPU (ms for a few hundred queries);
+        # one 1-D call per row is microseconds.
+        if sorted_rows.is_cuda:
+            return torch.searchsorted(sorted_rows, values.contiguous(), right=right)
+        return torch.stack([torch.searchsorted(sorted_rows[i], values[i].contiguous(), right=right)
+                            for i in range(sorted_rows.shape[0])])
+
+    @staticmethod
+    def _take(cum, idx):  # cum (3, Z, n+1), idx (Z, P) -> (3, Z, P)
+        return torch.gather(cum, 2, idx[None].expand(3, -1, -1))
+
+    def below(self, t: torch.Tensor, cls: torch.Tensor):
+        """Sums over x < t: (all (3, Z, P), class ``cls`` (3, Z, P)); ``cls`` (P,) class per query column."""
+        q = self._search(self.xs, t)  # number of x < t
+        all_ = self._take(self.cum_all, q)
+        k = self._search(self.keys, cls[None, :] * self.n + q)
+        st = self.start[cls][None, :].expand_as(k)
+        c = self._take(self.cum_cls, k) - self._take(self.cum_cls, st)
+        return all_, c
+
+    def above(self, t: torch.Tensor, cls: torch.Tensor):
+        """Sums over x > t."""
+        q = self._search(self.xs, t, right=True)  # number of x <= t
+        all_ = self.cum_all[:, :, -1:] - self._take(self.cum_all, q)
+        k = self._search(self.keys, cls[None, :] * self.n + q)
+        en = self.end[cls][None, :].expand_as(k)
+        c = self._take(self.cum_cls, en) - self._take(self.cum_cls, k)
+        return all_, c
 
 
-def solve_squared_hinge(x: torch.Tensor, ypm: torch.Tensor, cw: torch.Tensor, *, max_iter: int = 100,
-                        rtol: float = 1e-10) -> tuple[torch.Tensor, torch.Tensor]:
-    """Minimisers ``(w, b)`` (P,) of ``f`` for ``P`` problems: ``x`` (P, n) or (1, n) features, ``ypm`` (P, n)
-    labels in {-1, +1}, ``cw`` (P, n) per-point costs ``C_i``. A problem stops when its gradient norm falls
-    below ``rtol`` times its initial one (float64 round-off sits near 1e-11 relative)."""
-    x = x.to(torch.float64)
-    P = ypm.shape[0]
-    w = torch.zeros(P, dtype=torch.float64, device=ypm.device)
+def _side_sums(S: _SortedSums, thr, prefix, cls):
+    """Sums over {x < thr} where ``prefix`` else {x > thr}: (all, class) each (3, Z, P)."""
+    ba, bc = S.below(thr, cls)
+    aa, ac = S.above(thr, cls)
+    m = prefix[None]
+    return torch.where(m, ba, aa), torch.where(m, bc, ac)
+
+
+def _terms(S, w, b, cls, cp, cn):
+    """Objective, gradient and Hessian of f at (w, b) (each (Z, P)) from range sums."""
+    inf = torch.full_like(w, float("inf"))
+    pos_w = w > 0
+    # positives (y=+1) active iff w x + b < 1; negatives (y=-1) active iff w x + b > -1
+    tp = torch.where(w != 0, (1.0 - b) / w, torch.where(b < 1.0, inf, -inf))
+    tn = torch.where(w != 0, (-1.0 - b) / w, torch.where(b > -1.0, inf, -inf))
+    _, sp = _side_sums(S, tp, pos_w | (w == 0), cls)  # positives: class cls only
+    na, nc = _side_sums(S, tn, (w < 0) | (w == 0), cls)
+    sn = na - nc  # negatives: every point not of class cls
+    out = []
+    for s, y, c in ((sp, 1.0, cp), (sn, -1.0, cn)):
+        s0, s1, s2 = s[0], s[1], s[2]
+        loss = c * (w * w * s2 + 2 * w * b * s1 + b * b * s0 - 2 * y * (w * s1 + b * s0) + s0)
+        gw = 2 * c * (w * s2 + b * s1 - y * s1)
+        gb = 2 * c * (w * s1 + b * s0 - y * s0)
+        out.append((loss, gw, gb, 2 * c * s2, 2 * c * s1, 2 * c * s0))
+    (lp, gwp, gbp, h1p, h2p, h3p), (ln, gwn, gbn, h1n, h2n, h3n) = out
+    f = 0.5 * (w * w + b * b) + lp + ln
+    return f, w + gwp + gwn, b + gbp + gbn, 1.0 + h1p + h1n, h2p + h2n, 1.0 + h3p + h3n
+
+
+def _solve_sorted(S, cls, cp, cn, max_iter=100, rtol=1e-9):
+    """Newton minimisation of f for every (code row, problem column). A problem stops when its gradient
+    norm is below ``rtol`` times the initial one (liblinear: 1e-4), or when the line search can only take
+    steps below 1e-6 (the objective is flat to round-off: range sums carry ~1e-10 relative noise)."""
+    Z, P = S.xs.shape[0], cls.numel()
+    w = torch.zeros(Z, P, dtype=torch.float64, device=S.xs.device)
     b = torch.zeros_like(w)
+    done = torch.zeros_like(w, dtype=torch.bool)
     g0 = None
-    done = torch.zeros(P, dtype=torch.bool, device=ypm.device)
     for _ in range(max_iter):
-        pred = w[:, None] * x + b[:, None]
-        act = (ypm * pred < 1.0).to(torch.float64) * cw  # C_i on the active set
-        r = pred - ypm  # (1 - y p)^2 = (p - y)^2 when y = +-1
-        gw = w + 2.0 * (act * r * x).sum(dim=1)
-        gb = b + 2.0 * (act * r).sum(dim=1)
+        f0, gw, gb, hww, hwb, hbb = _terms(S, w, b, cls, cp, cn)
         gnorm = torch.sqrt(gw * gw + gb * gb)
-        if g0 is None:
-            g0 = gnorm
+        g0 = gnorm if g0 is None else g0
         done = done | (gnorm <= rtol * g0)
         if bool(done.all()):
             break
-        hww = 1.0 + 2.0 * (act * x * x).sum(dim=1)
-        hwb = 2.0 * (act * x).sum(dim=1)
-        hbb = 1.0 + 2.0 * act.sum(dim=1)
         det = hww * hbb - hwb * hwb
         keep = (~done).to(torch.float64)
         dw = -(hbb * gw - hwb * gb) / det * keep
         db = -(hww * gb - hwb * gw) / det * keep
-        f0 = _objective(w, b, x, ypm, cw)
         slope = gw * dw + gb * db
         t = torch.ones_like(w)
         todo = ~done
         for _ in range(50):
-            f1 = _objective(w + t * dw, b + t * db, x, ypm, cw)
+            f1 = _terms(S, w + t * dw, b + t * db, cls, cp, cn)[0]
             todo = todo & ~(f1 <= f0 + 1e-4 * t * slope)
             if not bool(todo.any()):
                 break
             t = torch.where(todo, t * 0.5, t)
-        # A step that cannot decrease f any further (round-off level) means the problem has converged.
-        stalled = todo
-        w = w + torch.where(stalled, 0.0, t) * dw
-        b = b + torch.where(stalled, 0.0, t) * db
-        done = done | stalled
+        stalled = todo | (t < 1e-6)
+        w = w + torch.where(todo, 0.0, t) * dw
+        b = b + torch.where(todo, 0.0, t) * db
+        done = done | stalled  # no real decrease possible any more: converged to round-off
     return w, b
 
 
 def linear_svc_accuracy(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: torch.Tensor, *,
                         C: float = 0.01) -> torch.Tensor:
     """Test accuracy ``(Z, F)`` of ``LinearSVC(C, class_weight="balanced")`` fit on each single code column of
-    ``x`` (n, Z) for each factor of ``y`` (n, F) (dense labels not required), evaluated on ``xt``/``yt``."""
-    Z = x.shape[1]
-    F = y.shape[1]
-    out = torch.zeros(Z, F, dtype=torch.float64, device=x.device)
+    ``x`` (n, Z) for each factor of ``y`` (n, F), evaluated on ``xt``/``yt``."""
+    Z, F = x.shape[1], y.shape[1]
     n = x.shape[0]
+    dev = x.device
+    xr = x.t().to(torch.float64).contiguous()
+    xtr = xt.t().to(torch.float64)
+    out = torch.zeros(Z, F, dtype=torch.float64, device=dev)
     for j in range(F):
         classes, dense = torch.unique(y[:, j], return_inverse=True)
         K = classes.numel()
@@ -89,20 +159,15 @@ def linear_svc_accuracy(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: 
                              f"classifier needs >= 2 classes")
         counts = torch.bincount(dense, minlength=K).to(torch.float64)
         weight = n / (K * counts)
-        if K == 2:
-            pos = (dense == 1)
-            ypm = torch.where(pos, 1.0, -1.0).to(torch.float64)[None, :]
-            cw = (C * weight[dense])[None, :]
-        else:
-            pos = dense[None, :] == torch.arange(K, device=x.device)[:, None]  # (K, n)
-            ypm = torch.where(pos, 1.0, -1.0).to(torch.float64)
-            cw = torch.where(pos, C * weight[:, None], torch.full_like(ypm, C))
-        nprob = ypm.shape[0]
-        # every code column against every one-vs-rest problem in one batch: (Z * nprob, n)
-        xs = x.t().to(torch.float64)[:, None, :].expand(Z, nprob, n).reshape(Z * nprob, n)
-        w, b = solve_squared_hinge(xs, ypm.repeat(Z, 1), cw.repeat(Z, 1))
-        w, b = w.view(Z, nprob), b.view(Z, nprob)
-        scores = w[:, :, None] * xt.t().to(torch.float64)[:, None, :] + b[:, :, None]  # (Z, nprob, nt)
-        pred = (scores[:, 0] > 0).to(torch.int64) if nprob == 1 else scores.argmax(dim=1)  # (Z, nt)
+        S = _SortedSums(xr, dense, K)
+        if K == 2:  # positives = classes_[1]; both classes weighted
+            cls = torch.ones(1, dtype=torch.int64, device=dev)
+            cp, cn = C * weight[1], C * weight[0]
+        else:  # one-vs-rest: positives weighted, negatives plain C
+            cls = torch.arange(K, device=dev)
+            cp, cn = (C * weight)[None, :], C
+        w, b = _solve_sorted(S, cls, cp, cn)
+        scores = w[:, :, None] * xtr[:, None, :] + b[:, :, None]  # (Z, P, nt)
+        pred = (scores[:, 0] > 0).to(torch.int64) if K == 2 else scores.argmax(dim=1)
         out[:, j] = (classes[pred] == yt[:, j][None, :]).to(torch.float64).mean(dim=1)
     return out
