@@ -113,7 +113,7 @@ def sample_pair_features(source, encoder, rng, num_points: int, batch_size: int)
     f2 = source.sample_factors(num_points * batch_size, rng).reshape(num_points, batch_size, F)
     rows = np.arange(num_points)
     f2[rows, :, labels] = f1[rows, :, labels]
-    per_chunk = max(1, max(encoder.batch_size, 8192) // batch_size)
+    per_chunk = max(1, encoder.batch_size // (2 * batch_size))  # one render + encoder call per chunk
     feats = []
     for i in range(0, num_points, per_chunk):
         a, b = f1[i : i + per_chunk], f2[i : i + per_chunk]

@@ -147,7 +147,7 @@ def sample_vote_variances(source, encoder, rng, num_votes: int, group_size: int)
         codes = buf.result()
         return torch.as_tensor(labels, device=codes.device), local_variances(codes.reshape(num_votes, group_size, -1))
     labels, factors = fixed_factor_batches(source, rng, num_votes, group_size)
-    per_chunk = max(1, max(encoder.batch_size, 8192) // group_size)
+    per_chunk = max(1, encoder.batch_size // group_size)  # one render + encoder call per chunk
     parts = []
     for i in range(0, num_votes, per_chunk):
         f = factors[i : i + per_chunk]
