@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import gradient_boosting, hist_gradient_boosting, parallel_map, split_gain_importance
+from pydisent.metrics._estimators import gradient_boosting, gradient_importance, hist_gradient_boosting, parallel_map
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 
@@ -50,7 +50,7 @@ def _fit_factor(args):
     x, y, xt, yt, seed, fast = args
     model = hist_gradient_boosting(seed) if fast else gradient_boosting(seed)
     model.fit(x, y)
-    imp = split_gain_importance(model, x.shape[1]) if fast else np.abs(model.feature_importances_)
+    imp = gradient_importance(model, x, y) if fast else np.abs(model.feature_importances_)
     return imp, float(np.mean(model.predict(x) == y)), float(np.mean(model.predict(xt) == yt))
 
 
