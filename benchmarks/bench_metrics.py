@@ -19,7 +19,10 @@ Peers:
 Rows: each metric at paper defaults (pydisent reference estimators), DCI and SAP with ``fast=True``, DCI's
 estimator fits alone (the issue's "fits + 10%" target), and a final summary of the suite totals.
 Full run (minutes; disent's FactorVAE and DCI take minutes each, so run them once):
-``python -m benchmarks metrics --warmup 0 --repeats 1``; ``--quick`` uses disent's "fast" sample sizes.
+``python -m benchmarks metrics --warmup 0 --repeats 1``; ``--quick`` uses disent's "fast" sample sizes;
+``PYDISENT_BENCH_METRICS=mig,dci`` limits the run to some metrics (``dci_fits`` names the fits-only row).
+On a busy machine set ``OMP_NUM_THREADS=1``: OpenMP threads spinning for descheduled peers slow every
+implementation down by up to 10x.
 """
 
 from __future__ import annotations
@@ -69,8 +72,8 @@ class XYObject(GroundTruthDataset):
         grid = torch.arange(64)
         rows = ((grid[None] >= y0[:, None]) & (grid[None] < (y0 + s)[:, None])).to(torch.float32)
         cols = ((grid[None] >= x0[:, None]) & (grid[None] < (x0 + s)[:, None])).to(torch.float32)
-        col = self.colors[f[:, 3]]  # (n, 3)
-        return col[:, :, None, None] * (rows[:, None, :, None] * cols[:, None, None, :])
+        col_rows = self.colors[f[:, 3]][:, :, None] * rows[:, None, :]  # (n, 3, 64): small
+        return col_rows[:, :, :, None] * cols[:, None, None, :]  # one pass over the (n, 3, 64, 64) output
 
 
 def projection(device="cpu") -> torch.Tensor:
@@ -324,7 +327,10 @@ def cases(args):
                                    fast=fast,
                                    options={name: {**sizes[name], **extra}})[name]
 
+    only = [m.strip() for m in os.environ.get("PYDISENT_BENCH_METRICS", "").split(",") if m.strip()]
     for name in DISENT_METRICS + ("beta_vae", "modularity_explicitness", "irs", "downstream"):
+        if only and name not in only:
+            continue
         impls = {"pydisent": totals.wrap(name, "pydisent", ours(name))}
         if name in ("dci", "sap", "downstream"):
             extra = {"predictor": "gradient_boosting"} if name == "downstream" else {}
@@ -347,6 +353,9 @@ def cases(args):
         yield Case(name=f"{name} ({'quick' if args.quick else 'defaults'})", impls=impls, sync=sync, check=_check(name),
                    extra={"metric": name, "sizes": str(sizes[name])}, repeats=1)
 
+    if only and "dci_fits" not in only:
+        _summary(totals)
+        return
     # DCI's estimator fits alone (GradientBoostingClassifier per factor, in parallel threads, on codes sampled
     # beforehand): pydisent's whole DCI should cost at most these fits + 10 %.
     n_tr, n_te = sizes["dci"]["num_train"], sizes["dci"]["num_test"]
@@ -364,7 +373,11 @@ def cases(args):
                impls={"pydisent dci": totals.wrap("dci_fits", "pydisent", ours("dci")),
                       "GBT fits only (parallel)": totals.wrap("dci_fits", "fits", fits_only)})
 
-    # Suite summary (printed; uses the times measured above, nothing is rerun).
+    _summary(totals)
+
+
+def _summary(totals: _Totals) -> None:
+    """Suite totals, printed (from the times measured above; nothing is rerun)."""
     fast_impl = {"dci": "fast", "sap": "fast"}
     have = [m for m in DISENT_METRICS if (m, "peer") in totals.t]
     if have:
