@@ -26,7 +26,7 @@ def as_codes(codes, name: str = "codes", *, min_dims: int = 1, min_points: int =
     The dtype is kept (float32 stays float32) because the histogram discretiser computes its bin edges
     in the codes' own precision, exactly as ``np.histogram`` does; statistics are taken in float64.
     """
-    t = as_tensor(codes, name)
+    t = as_tensor(codes, name).detach()  # metrics are not differentiable: never build autograd graphs
     if t.dtype == torch.bool or not (t.is_floating_point() or t.dtype in (torch.int8, torch.int16, torch.int32,
                                                                            torch.int64, torch.uint8)):
         raise TypeError(f"argument '{name}' must hold real numbers, got dtype {t.dtype}")
