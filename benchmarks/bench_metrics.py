@@ -16,6 +16,10 @@ Peers:
   per-vote/per-point loops, double-loop ``mutual_info_score``, one estimator fit after another) for the metrics
   disent lacks (BetaVAE, modularity/explicitness, IRS, downstream), and for every metric if disent is absent.
 
+``PYDISENT_BENCH_DATASET=factors`` swaps the images for the factor vectors themselves (observation = factors
+scaled to [0, 1), encoder = a fixed random 4 -> 10 map): sampling and encoding then cost nothing in either
+library and the rows time the metric machinery alone (disent still builds observations one by one).
+
 Rows: each metric at paper defaults (pydisent reference estimators), DCI and SAP with ``fast=True``, DCI's
 estimator fits alone (the issue's "fits + 10%" target), and a final summary of the suite totals.
 Full run (minutes; disent's FactorVAE and DCI take minutes each, so run them once):
@@ -43,6 +47,7 @@ import pydisent.metrics as pm
 
 Z = 10
 SIZES = (25, 25, 5, 24)
+DATASET = os.environ.get("PYDISENT_BENCH_DATASET", "xyobject")
 _SCALES = np.arange(7, 16, 2)  # square sizes 7..15
 _MAX_SQUARE = 15
 
@@ -54,34 +59,62 @@ def _palette() -> np.ndarray:
 
 
 class XYObject(GroundTruthDataset):
-    """Vectorised XYObject: float32 ``(n, 3, 64, 64)`` in [0, 1], rendered directly (no uint8 pass)."""
+    """Vectorised XYObject: float32 ``(n, 3, 64, 64)`` in [0, 1], rendered directly (no uint8 pass), on
+    ``device`` (the benchmark's ``--device``)."""
 
-    def __init__(self, colors: np.ndarray | None = None):
+    def __init__(self, colors: np.ndarray | None = None, device="cpu"):
         super().__init__(FactorSpace(SIZES, ("x", "y", "scale", "color")), transform=None)
-        self.colors = torch.as_tensor(_palette() if colors is None else colors, dtype=torch.float32) / 255.0
+        self.device = torch.device(device)
+        self.colors = (torch.as_tensor(_palette() if colors is None else colors, dtype=torch.float32) / 255.0).to(device)
+        self.scales = torch.as_tensor(_SCALES, device=device)
+        self.grid = torch.arange(64, device=device)
 
     @property
     def raw_shape(self):
         return (3, 64, 64)
 
     def _render(self, factors):
-        f = torch.as_tensor(factors)
-        s = torch.as_tensor(_SCALES)[f[:, 2]]
+        f = torch.as_tensor(factors, device=self.device)
+        s = self.scales[f[:, 2]]
         r = (_MAX_SQUARE - s) // 2
         x0, y0 = 2 * f[:, 0] + r, 2 * f[:, 1] + r
-        grid = torch.arange(64)
+        grid = self.grid
         rows = ((grid[None] >= y0[:, None]) & (grid[None] < (y0 + s)[:, None])).to(torch.float32)
         cols = ((grid[None] >= x0[:, None]) & (grid[None] < (x0 + s)[:, None])).to(torch.float32)
         col_rows = self.colors[f[:, 3]][:, :, None] * rows[:, None, :]  # (n, 3, 64): small
         return col_rows[:, :, :, None] * cols[:, None, None, :]  # one pass over the (n, 3, 64, 64) output
 
 
+class FactorVectors(GroundTruthDataset):
+    """The ``PYDISENT_BENCH_DATASET=factors`` dataset: the observation is the factor vector scaled to [0, 1)
+    (float32 ``(n, 4)``), so sampling and encoding cost ~nothing and the rows time the metric machinery itself."""
+
+    def __init__(self, device="cpu"):
+        super().__init__(FactorSpace(SIZES, ("x", "y", "scale", "color")), transform=None)
+        self.device = torch.device(device)
+        self.scale = torch.tensor(SIZES, dtype=torch.float32, device=device)
+
+    @property
+    def raw_shape(self):
+        return (len(SIZES),)
+
+    def _render(self, factors):
+        return torch.as_tensor(factors, device=self.device).to(torch.float32) / self.scale
+
+
 def projection(device="cpu") -> torch.Tensor:
     g = torch.Generator().manual_seed(1234)
-    return (torch.randn(3 * 16 * 16, Z, generator=g) / 16.0).to(device)
+    inputs = len(SIZES) if DATASET == "factors" else 3 * 16 * 16
+    return (torch.randn(inputs, Z, generator=g) / np.sqrt(inputs)).to(device)
 
 
 def make_rep(w: torch.Tensor):
+    if DATASET == "factors":
+        def rep(x):  # a fixed random linear map of the factors, slightly bent
+            return torch.tanh(torch.as_tensor(x).to(w.device, torch.float32) @ w * 3.0)
+
+        return rep
+
     def rep(x):
         x = torch.as_tensor(x)[:, :, ::4, ::4]
         return x.reshape(x.shape[0], -1).to(w.device, torch.float32) @ w
@@ -124,7 +157,30 @@ def import_disent():
         from disent.metrics._mig import metric_mig
         from disent.metrics._sap import metric_sap
         from disent.metrics._unsupervised import metric_unsupervised
+    from disent.dataset.data import GroundTruthData
+
+    class FactorVectorData(GroundTruthData):
+        """disent's side of the ``factors`` dataset: one observation at a time, as disent datasets work."""
+
+        name = "factor_vectors"
+        factor_names = ("x", "y", "scale", "color")
+
+        @property
+        def factor_sizes(self):
+            return SIZES
+
+        @property
+        def img_shape(self):
+            return (1, 1, len(SIZES))
+
+        def _get_observation(self, idx):
+            return (self.idx_to_pos(idx) / np.asarray(SIZES)).astype(np.float32)
+
     data = XYObjectData()
+    if DATASET == "factors":
+        return {"dataset": DisentDataset(FactorVectorData()), "colors": np.asarray(data._colors),
+                "mig": metric_mig, "factor_vae": metric_factor_vae, "dci": metric_dci, "sap": metric_sap,
+                "unsupervised": metric_unsupervised}
     return {"dataset": DisentDataset(data, transform=ToImgTensorF32()), "colors": np.asarray(data._colors),
             "mig": metric_mig, "factor_vae": metric_factor_vae, "dci": metric_dci, "sap": metric_sap,
             "unsupervised": metric_unsupervised}
@@ -313,7 +369,9 @@ def cases(args):
     device = "cuda" if str(args.device).startswith("cuda") else "cpu"
     sizes = QUICK if args.quick else DEFAULTS
     disent = import_disent()
-    ds = XYObject(disent["colors"] if disent else None)
+    if DATASET not in ("xyobject", "factors"):
+        raise ValueError(f"PYDISENT_BENCH_DATASET must be 'xyobject' or 'factors', got {DATASET!r}")
+    ds = FactorVectors(device) if DATASET == "factors" else XYObject(disent["colors"] if disent else None, device)
     w = projection(device)
     rep = make_rep(w)
     rep_cpu = make_rep(w.cpu())
@@ -350,8 +408,8 @@ def cases(args):
                     kw = {"sizes": kw["num_train"], "num_test": kw["num_test"]}
                 impls["dlib-port"] = totals.wrap(name, "peer", lambda port=port, kw=kw: port(
                     DlibView(ds), rep_cpu, np.random.RandomState(0), **kw))
-        yield Case(name=f"{name} ({'quick' if args.quick else 'defaults'})", impls=impls, sync=sync, check=_check(name),
-                   extra={"metric": name, "sizes": str(sizes[name])}, repeats=1)
+        yield Case(name=f"{name} ({'quick' if args.quick else 'defaults'}, {DATASET})", impls=impls, sync=sync, check=_check(name),
+                   extra={"metric": name, "sizes": str(sizes[name]), "dataset": DATASET}, repeats=1)
 
     if only and "dci_fits" not in only:
         _summary(totals)
