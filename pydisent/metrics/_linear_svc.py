@@ -21,64 +21,63 @@ import torch
 
 
 class _SortedSums:
-    """Range sums of ``1, x, x^2`` over the points of one code with ``x < t`` or ``x > t``, overall and per
-    class, in O(log n) per query (x sorted once; per class, points ordered by (class, rank of x)).
+    """Range sums of ``1, x, x^2`` over the points of each code with ``x < t`` (and hence ``x >= t``), overall
+    and per class, in O(log n) per query: every code's values sorted once; per class, points ordered by
+    (class, rank of x); prefix sums of both orders.
 
-    All tensors are batched over code rows ``(Z, n)``; queries are ``(Z, P)``."""
+    Batched over code rows ``(Z, n)``; queries are ``(Z, P)``. All rows are searched with one 1-D
+    ``searchsorted``: rows are laid end to end with offsets (torch's batched search is slow on CPU). A point
+    within round-off of a margin may land on either side; it contributes ~0 there (the loss is C^1)."""
 
     def __init__(self, x: torch.Tensor, labels: torch.Tensor, num_classes: int):
         Z, n = x.shape
-        self.n = n
+        self.n, self.K = n, num_classes
+        dev = x.device
         self.xs, order = torch.sort(x, dim=1)
         pw = torch.stack([torch.ones_like(self.xs), self.xs, self.xs * self.xs])  # (3, Z, n)
-        zero = torch.zeros(3, Z, 1, dtype=x.dtype, device=x.device)
+        zero = torch.zeros(3, Z, 1, dtype=x.dtype, device=dev)
         self.cum_all = torch.cat([zero, torch.cumsum(pw, dim=2)], dim=2)  # (3, Z, n+1)
         cls = labels[order]  # (Z, n): class of each sorted position
-        keys = cls * n + torch.arange(n, device=x.device)[None, :]
-        self.keys, perm = torch.sort(keys, dim=1)
+        keys = cls * n + torch.arange(n, device=dev)[None, :]
+        keys, perm = torch.sort(keys, dim=1)
         xc = torch.gather(self.xs, 1, perm)
         pwc = torch.stack([torch.ones_like(xc), xc, xc * xc])
         self.cum_cls = torch.cat([zero, torch.cumsum(pwc, dim=2)], dim=2)
         counts = torch.bincount(labels, minlength=num_classes)
-        self.start = (torch.cumsum(counts, 0) - counts)  # (K,)
+        self.start = torch.cumsum(counts, 0) - counts  # (K,)
         self.end = torch.cumsum(counts, 0)
-
-    @staticmethod
-    def _search(sorted_rows: torch.Tensor, values: torch.Tensor, right: bool = False) -> torch.Tensor:
-        # torch's batched searchsorted is pathologically slow on CPU (ms for a few hundred queries);
-        # one 1-D call per row is microseconds.
-        if sorted_rows.is_cuda:
-            return torch.searchsorted(sorted_rows, values.contiguous(), right=right)
-        return torch.stack([torch.searchsorted(sorted_rows[i], values[i].contiguous(), right=right)
-                            for i in range(sorted_rows.shape[0])])
+        rows = torch.arange(Z, device=dev)
+        self.lo = self.xs[:, 0] - 1.0
+        self.hi = self.xs[:, -1] + 1.0
+        span = float((self.hi - self.lo).max()) + 1.0
+        self.x_off = rows.to(x.dtype) * span
+        self.flat_x = (self.xs + self.x_off[:, None]).reshape(-1)
+        self.k_off = rows * (num_classes * n)
+        self.flat_keys = (keys + self.k_off[:, None]).reshape(-1)
+        self.row_n = rows * n
 
     @staticmethod
     def _take(cum, idx):  # cum (3, Z, n+1), idx (Z, P) -> (3, Z, P)
         return torch.gather(cum, 2, idx[None].expand(3, -1, -1))
 
     def below(self, t: torch.Tensor, cls: torch.Tensor):
-        """Sums over x < t: (all (3, Z, P), class ``cls`` (3, Z, P)); ``cls`` (P,) class per query column."""
-        q = self._search(self.xs, t)  # number of x < t
-        all_ = self._take(self.cum_all, q)
-        k = self._search(self.keys, cls[None, :] * self.n + q)
-        st = self.start[cls][None, :].expand_as(k)
-        c = self._take(self.cum_cls, k) - self._take(self.cum_cls, st)
-        return all_, c
-
-    def above(self, t: torch.Tensor, cls: torch.Tensor):
-        """Sums over x > t."""
-        q = self._search(self.xs, t, right=True)  # number of x <= t
-        all_ = self.cum_all[:, :, -1:] - self._take(self.cum_all, q)
-        k = self._search(self.keys, cls[None, :] * self.n + q)
-        en = self.end[cls][None, :].expand_as(k)
-        c = self._take(self.cum_cls, en) - self._take(self.cum_cls, k)
-        return all_, c
+        """Sums over x < t (all points, points of class ``cls``) and over x >= t, each (3, Z, P); ``cls`` (P,)
+        is the class of each query column."""
+        tc = torch.minimum(torch.maximum(t, self.lo[:, None]), self.hi[:, None]) + self.x_off[:, None]
+        q = torch.searchsorted(self.flat_x, tc.contiguous()) - self.row_n[:, None]  # number of x < t per row
+        all_below = self._take(self.cum_all, q)
+        all_above = self.cum_all[:, :, -1:] - all_below
+        k = torch.searchsorted(self.flat_keys, (cls[None, :] * self.n + q + self.k_off[:, None]).contiguous())
+        k = k - self.row_n[:, None]
+        st = self._take(self.cum_cls, self.start[cls][None, :].expand_as(k))
+        en = self._take(self.cum_cls, self.end[cls][None, :].expand_as(k))
+        at = self._take(self.cum_cls, k)
+        return all_below, at - st, all_above, en - at
 
 
 def _side_sums(S: _SortedSums, thr, prefix, cls):
-    """Sums over {x < thr} where ``prefix`` else {x > thr}: (all, class) each (3, Z, P)."""
-    ba, bc = S.below(thr, cls)
-    aa, ac = S.above(thr, cls)
+    """Sums over {x < thr} where ``prefix`` else {x >= thr}: (all, class) each (3, Z, P)."""
+    ba, bc, aa, ac = S.below(thr, cls)
     m = prefix[None]
     return torch.where(m, ba, aa), torch.where(m, bc, ac)
 
