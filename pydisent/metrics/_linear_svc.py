@@ -29,11 +29,11 @@ class _SortedSums:
     ``searchsorted``: rows are laid end to end with offsets (torch's batched search is slow on CPU). A point
     within round-off of a margin may land on either side; it contributes ~0 there (the loss is C^1)."""
 
-    def __init__(self, x: torch.Tensor, labels: torch.Tensor, num_classes: int):
+    def __init__(self, x: torch.Tensor, labels: torch.Tensor, num_classes: int, presorted=None):
         Z, n = x.shape
         self.n, self.K = n, num_classes
         dev = x.device
-        self.xs, order = torch.sort(x, dim=1)
+        self.xs, order = presorted if presorted is not None else torch.sort(x, dim=1)
         pw = torch.stack([torch.ones_like(self.xs), self.xs, self.xs * self.xs])  # (3, Z, n)
         zero = torch.zeros(3, Z, 1, dtype=x.dtype, device=dev)
         self.cum_all = torch.cat([zero, torch.cumsum(pw, dim=2)], dim=2)  # (3, Z, n+1)
@@ -150,6 +150,7 @@ def linear_svc_accuracy(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: 
     xr = x.t().to(torch.float64).contiguous()
     xtr = xt.t().to(torch.float64)
     out = torch.zeros(Z, F, dtype=torch.float64, device=dev)
+    presorted = torch.sort(xr, dim=1)  # shared by every factor
     for j in range(F):
         classes, dense = torch.unique(y[:, j], return_inverse=True)
         K = classes.numel()
@@ -158,7 +159,7 @@ def linear_svc_accuracy(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: 
                              f"classifier needs >= 2 classes")
         counts = torch.bincount(dense, minlength=K).to(torch.float64)
         weight = n / (K * counts)
-        S = _SortedSums(xr, dense, K)
+        S = _SortedSums(xr, dense, K, presorted)
         if K == 2:  # positives = classes_[1]; both classes weighted
             cls = torch.ones(1, dtype=torch.int64, device=dev)
             cp, cn = C * weight[1], C * weight[0]
@@ -166,7 +167,15 @@ def linear_svc_accuracy(x: torch.Tensor, y: torch.Tensor, xt: torch.Tensor, yt: 
             cls = torch.arange(K, device=dev)
             cp, cn = (C * weight)[None, :], C
         w, b = _solve_sorted(S, cls, cp, cn)
-        scores = w[:, :, None] * xtr[:, None, :] + b[:, :, None]  # (Z, P, nt)
-        pred = (scores[:, 0] > 0).to(torch.int64) if K == 2 else scores.argmax(dim=1)
+        if K == 2:
+            pred = ((w[:, :1] * xtr + b[:, :1]) > 0).to(torch.int64)
+        else:  # one-vs-rest: the class with the largest decision value (first on ties), kept as a running max
+            best = w[:, :1] * xtr + b[:, :1]
+            pred = torch.zeros_like(xtr, dtype=torch.int64)
+            for c in range(1, K):
+                sc = w[:, c : c + 1] * xtr + b[:, c : c + 1]
+                better = sc > best
+                best = torch.where(better, sc, best)
+                pred = torch.where(better, c, pred)
         out[:, j] = (classes[pred] == yt[:, j][None, :]).to(torch.float64).mean(dim=1)
     return out
