@@ -390,15 +390,12 @@ def cases(args):
         if only and name not in only:
             continue
         impls = {"pydisent": totals.wrap(name, "pydisent", ours(name))}
-        if name in ("dci", "sap", "downstream"):
-            extra = {"predictor": "gradient_boosting"} if name == "downstream" else {}
-            if name != "downstream":
-                impls["pydisent fast=True"] = totals.wrap(name, "fast", ours(name, fast=True, **extra))
+        if name in ("dci", "sap"):  # the metrics whose fast=True swaps the estimator
+            impls["pydisent fast=True"] = totals.wrap(name, "fast", ours(name, fast=True))
         if disent is not None and name in DISENT_METRICS:
             metric = disent[name]
-            kw = {} if not args.quick else {}
-            fn = metric.compute_fast if args.quick else metric.compute
-            impls["disent"] = totals.wrap(name, "peer", lambda fn=fn: fn(disent["dataset"], rep_cpu, **kw))
+            fn = metric.compute_fast if args.quick else metric.compute  # disent's own fast / paper sizes
+            impls["disent"] = totals.wrap(name, "peer", lambda fn=fn: fn(disent["dataset"], rep_cpu))
         else:
             port = {"beta_vae": port_beta_vae, "modularity_explicitness": port_modularity_explicitness,
                     "irs": port_irs, "downstream": port_downstream}.get(name)
@@ -408,8 +405,8 @@ def cases(args):
                     kw = {"sizes": kw["num_train"], "num_test": kw["num_test"]}
                 impls["dlib-port"] = totals.wrap(name, "peer", lambda port=port, kw=kw: port(
                     DlibView(ds), rep_cpu, np.random.RandomState(0), **kw))
-        yield Case(name=f"{name} ({'quick' if args.quick else 'defaults'}, {DATASET})", impls=impls, sync=sync, check=_check(name),
-                   extra={"metric": name, "sizes": str(sizes[name]), "dataset": DATASET}, repeats=1)
+        yield Case(name=f"{name} ({'quick' if args.quick else 'defaults'}, {DATASET})", impls=impls, sync=sync,
+                   check=_check(name), extra={"metric": name, "sizes": str(sizes[name]), "dataset": DATASET}, repeats=1)
 
     if only and "dci_fits" not in only:
         _summary(totals)
