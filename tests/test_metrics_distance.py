@@ -11,12 +11,12 @@ import torch
 from pydisent.data import FactorSpace, GroundTruthDataset
 from pydisent.metrics import METRICS, evaluate
 from pydisent.metrics._traversals import geometric_mean
-from pydisent.metrics.distances import distance_keys, ground_truth_correlation
-from pydisent.metrics.factored_components import factored_components
-from pydisent.metrics.flatness import KEYS as FLAT_KEYS
-from pydisent.metrics.flatness import flatness
-from pydisent.metrics.linearity import KEYS as LIN_KEYS
-from pydisent.metrics.linearity import linearity
+from pydisent.metrics._distances import distance_keys, ground_truth_correlation
+from pydisent.metrics._factored_components import factored_components
+from pydisent.metrics._flatness import KEYS as FLAT_KEYS
+from pydisent.metrics._flatness import flatness
+from pydisent.metrics._linearity import KEYS as LIN_KEYS
+from pydisent.metrics._linearity import linearity
 from pydisent import _C
 from pydisent._dispatch import ref
 from pydisent.ops import paired_distance, pearson, rankdata, spearman

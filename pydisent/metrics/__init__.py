@@ -15,14 +15,21 @@ from pydisent.metrics._encode import Encoder, encode_factors, sample_codes
 from pydisent.metrics._registry import METRICS, Metric, register
 
 # Metric modules register themselves on import; this list is the only place they are named.
-_MODULES: tuple[str, ...] = ("flatness", "distances", "linearity", "factored_components")
+_MODULES: tuple[str, ...] = (
+    "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity", "_sap", "_irs", "_unsupervised", "_downstream",
+    "_mathieu", "_flatness", "_distances", "_linearity", "_factored_components",
+)
 
 for _m in _MODULES:
     __import__(f"pydisent.metrics.{_m}")
 
+# The array form of every registered metric is reachable as pydisent.metrics.<name>(...).
+_ARRAY_FNS = {_name: _metric.array_fn for _name, _metric in METRICS.items() if _metric.array_fn is not None}
+globals().update(_ARRAY_FNS)
+
 
 def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_size: int = 1024,
-             options: dict | None = None, progress: bool = False) -> dict:
+             options: dict | None = None, progress: bool = False, fast: bool = False) -> dict:
     """Score a representation on a ground-truth dataset with the named metrics.
 
     Args:
@@ -35,6 +42,8 @@ def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_
         batch_size: observations per encoder call.
         options: per-metric keyword overrides, e.g. ``{"mig": {"num_train": 2000}}``.
         progress: print one line per metric with its time.
+        fast: passed as ``fast=True`` to every metric that has a faster variant (documented per metric,
+            e.g. DCI with histogram gradient boosting); the others ignore it.
 
     Returns:
         ``{metric_name: {key: value}}`` with each reference's key names.
@@ -53,10 +62,21 @@ def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_
     for name in names:
         t0 = time.perf_counter()
         rng = source.make_rng(seed)
-        results[name] = METRICS[name].evaluate(source, encoder, rng, **options.get(name, {}))
+        kwargs = dict(options.get(name, {}))
+        if fast and "fast" not in kwargs and _accepts(METRICS[name].evaluate, "fast"):
+            kwargs["fast"] = True
+        results[name] = METRICS[name].evaluate(source, encoder, rng, **kwargs)
         if progress:
             print(f"[pydisent] {name}: {time.perf_counter() - t0:.2f} s", flush=True)
     return results
 
 
-__all__ = ["METRICS", "Metric", "Encoder", "evaluate", "register", "sample_codes", "encode_factors"]
+def _accepts(fn, arg: str) -> bool:
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+__all__ = ["METRICS", "Metric", "Encoder", "evaluate", "register", "sample_codes", "encode_factors",
+           *sorted(_ARRAY_FNS)]

@@ -38,22 +38,45 @@ class Encoder:
             return torch.empty((0, z), device=self.device)
         return parts[0] if len(parts) == 1 else torch.cat(parts)
 
-    def _encode_batch(self, obs) -> torch.Tensor:
+    def posterior(self, observations) -> tuple[torch.Tensor, ...]:
+        """Every output of a ``(mu, logvar, ...)`` representation function, each ``(n, Z)``.
+
+        Used by the metrics that need the posterior and not only its mean (Mathieu et al.'s
+        aggregate-posterior divergences); ``fn`` must return a tuple or list of at least two arrays.
+        """
+        n = len(observations)
+        parts = [self._encode_batch(observations[i : i + self.batch_size], keep_all=True)
+                 for i in range(0, n, self.batch_size)]
+        if not parts:
+            z = self.num_codes or 0
+            return (torch.empty((0, z), device=self.device), torch.empty((0, z), device=self.device))
+        return tuple(torch.cat(p) if len(parts) > 1 else p[0] for p in zip(*parts))
+
+    def _encode_batch(self, obs, keep_all: bool = False):
         if isinstance(obs, torch.Tensor) and self.device is not None:
             obs = obs.to(self.device, non_blocking=True)
         with torch.no_grad():
             out = self.fn(obs)
+        if keep_all:
+            if not isinstance(out, (tuple, list)) or len(out) < 2:
+                raise ValueError(
+                    "this metric needs the posterior: representation_fn must return a tuple (mu, logvar) "
+                    f"of arrays (batch, num_codes); it returned {type(out).__name__}")
+            return tuple(self._as_codes(o, len(obs)) for o in out)
         if isinstance(out, (tuple, list)):  # (mu, logvar) encoders: the representation is the mean
             out = out[0]
+        return self._as_codes(out, len(obs))
+
+    def _as_codes(self, out, n: int) -> torch.Tensor:
         codes = torch.as_tensor(np.asarray(out) if not isinstance(out, torch.Tensor) else out)
         if self.device is not None:
             codes = codes.to(self.device)
         if codes.dim() == 1:
             codes = codes[:, None]
-        if codes.dim() != 2 or codes.shape[0] != len(obs):
+        if codes.dim() != 2 or codes.shape[0] != n:
             raise ValueError(
                 f"representation_fn must return codes of shape (batch, num_codes); for a batch of "
-                f"{len(obs)} it returned shape {tuple(codes.shape)}"
+                f"{n} it returned shape {tuple(codes.shape)}"
             )
         if not codes.is_floating_point():
             codes = codes.to(torch.float32)

@@ -342,7 +342,7 @@ def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_su
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128) with ``num_samples``
     triplets each (64), and ``repeats`` global subsets of ``global_subset_size`` factor vectors (32).
-    See :mod:`pydisent.metrics.distances` for the definitions and keys.
+    See :mod:`pydisent.metrics._distances` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
     check_backend(backend)

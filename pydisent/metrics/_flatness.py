@@ -106,7 +106,7 @@ def evaluate_flatness(source, encoder, rng, *, repeats: int = 1024, backend: str
     """Flatness (msc-research): traversal width over traversal length in the latent space, L1 and L2.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128). See
-    :mod:`pydisent.metrics.flatness` for the definitions and keys.
+    :mod:`pydisent.metrics._flatness` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
     check_backend(backend)

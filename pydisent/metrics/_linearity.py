@@ -149,7 +149,7 @@ def evaluate_linearity(source, encoder, rng, *, repeats: int = 1024, backend: st
     """Linearity and axis-alignment ratios (msc-research): PCA eigenvalue / per-axis variance concentration of factor traversals.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128). See
-    :mod:`pydisent.metrics.linearity` for the definitions and keys.
+    :mod:`pydisent.metrics._linearity` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
     check_backend(backend)

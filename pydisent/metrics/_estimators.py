@@ -1,0 +1,231 @@
+"""The scikit-learn estimators that define some metrics, their fast alternatives, and parallel fitting.
+
+Reference estimators (disentanglement_lib): ``GradientBoostingClassifier()`` (DCI, downstream),
+``LinearSVC(C=0.01, class_weight="balanced")`` (SAP), ``LogisticRegression()`` (BetaVAE, explicitness),
+``LogisticRegressionCV(Cs=10, cv=KFold(5))`` (downstream). Fits are independent across factors (and
+code/factor pairs for SAP) and run in parallel threads (scikit-learn's tree builders and liblinear release
+the GIL); inside a parallel section BLAS/OpenMP pools are limited to one thread each to avoid
+oversubscription.
+
+scikit-learn version note: the published disentanglement_lib numbers were computed with scikit-learn
+0.20/0.21, where ``LogisticRegression()`` meant ``solver="liblinear"`` one-vs-rest and
+``LogisticRegressionCV()`` meant lbfgs one-vs-rest; since 0.22 both default to lbfgs multinomial (and
+since 1.8 liblinear refuses multi-class input, so one-vs-rest is built with ``OneVsRestClassifier``,
+which fits the same binary problems).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+
+import numpy as np
+
+LOGISTIC_SOLVERS = ("liblinear", "lbfgs")
+
+
+def n_workers(n_jobs, n_tasks: int) -> int:
+    """Threads to use: ``n_jobs`` (None or -1: every core), capped by the number of tasks."""
+    if n_jobs is None or n_jobs == -1:
+        n = os.cpu_count() or 1
+    elif isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"argument 'n_jobs' must be a positive integer, -1 or None, got {n_jobs!r}")
+    else:
+        n = int(n_jobs)
+    return max(1, min(n, n_tasks))
+
+
+@contextlib.contextmanager
+def _quiet():
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # The reference settings (e.g. max_iter=100) are kept even where a solver stops early: that is
+        # part of the metric's definition, and the warning would repeat for every factor.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
+        warnings.filterwarnings("ignore", category=UserWarning, module="sklearn")
+        yield
+
+
+def parallel_map(fn, items, n_jobs=None) -> list:
+    """``[fn(x) for x in items]`` in threads (order kept). Warning filters and thread-pool limits are global
+    state: they are set once here, around the whole parallel section, never inside the worker threads."""
+    items = list(items)
+    workers = n_workers(n_jobs, len(items))
+    with _quiet():
+        if workers == 1:
+            return [fn(x) for x in items]
+        from joblib import Parallel, delayed
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1):
+            return Parallel(n_jobs=workers, prefer="threads")(delayed(fn)(x) for x in items)
+
+
+def check_solver(solver: str, name: str = "solver") -> str:
+    if solver not in LOGISTIC_SOLVERS:
+        raise ValueError(f"argument '{name}' must be one of {LOGISTIC_SOLVERS}, got {solver!r}")
+    return solver
+
+
+def logistic_regression(solver: str = "liblinear", seed: int | None = None):
+    """``LogisticRegression()`` as disentanglement_lib ran it.
+
+    ``"liblinear"``: one-vs-rest liblinear (C=1, L2, intercept regularised) — scikit-learn < 0.22
+    defaults, used for the published numbers. ``"lbfgs"``: multinomial lbfgs, max_iter=100 —
+    scikit-learn >= 0.22 defaults (what the unchanged disentanglement_lib code computes today).
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    check_solver(solver)
+    if solver == "liblinear":
+        return OneVsRestClassifier(LogisticRegression(solver="liblinear", random_state=seed))
+    return LogisticRegression(random_state=seed)
+
+
+def logistic_regression_cv(solver: str = "liblinear", seed: int | None = None):
+    """``LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5))`` (unshuffled folds, accuracy scoring).
+
+    ``"liblinear"`` here selects the scikit-learn < 0.22 behaviour the published numbers used: lbfgs
+    one-vs-rest (C chosen per class); ``"lbfgs"``: the multinomial model of scikit-learn >= 0.22.
+    """
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import KFold
+    from sklearn.multiclass import OneVsRestClassifier
+
+    check_solver(solver)
+    base = LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy", random_state=seed)
+    return OneVsRestClassifier(base) if solver == "liblinear" else base
+
+
+def gradient_boosting(seed: int | None = None):
+    """``GradientBoostingClassifier()`` with scikit-learn defaults (log-loss, 100 stages, learning rate 0.1,
+    depth 3, subsample 1). disentanglement_lib leaves ``random_state`` unset (numpy's global RNG, used only
+    to break ties between equally good splits); here it is seeded."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return GradientBoostingClassifier(random_state=seed)
+
+
+def hist_gradient_boosting(seed: int | None = None):
+    """The ``fast=True`` stand-in for :func:`gradient_boosting`: ``HistGradientBoostingClassifier`` with the
+    same number of stages, learning rate and depth (no early stopping, up to 255 bins, leaves of >= 1 point)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_depth=3, max_leaf_nodes=None,
+                                          min_samples_leaf=1, early_stopping=False, random_state=seed)
+
+
+def _leaf_finder(model, x: np.ndarray):
+    """``leaves(tree) -> (n,) int64`` leaf index of every row of ``x`` in one HGB predictor tree, using
+    scikit-learn's compiled predictor on a copy of the tree whose leaf values are the leaf indices; None if this
+    scikit-learn version's internals differ (the caller then walks the trees in numpy)."""
+    try:
+        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+        # the training rows, binned as during the fit: integer comparisons with the trees' bin thresholds give
+        # exactly the leaves the fit used
+        xb = model._bin_mapper.transform(np.ascontiguousarray(x, dtype=np.float64))
+        missing_bin = model._bin_mapper.missing_values_bin_idx_
+
+        def leaves(tree):
+            nodes = tree.nodes.copy()
+            nodes["value"] = np.arange(len(nodes), dtype=np.float64)
+            pred = TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets)
+            return pred.predict_binned(xb, missing_bin, 1).astype(np.int64)
+
+        leaves(model._predictors[0][0])
+        return leaves
+    except Exception:  # pragma: no cover - depends on the installed scikit-learn
+        return None
+
+
+def _walk_leaves(nodes, x: np.ndarray) -> np.ndarray:
+    node = np.zeros(len(x), dtype=np.int64)
+    rows = np.arange(len(x))
+    leaf = nodes["is_leaf"].astype(bool)
+    for _ in range(int(nodes["depth"].max())):
+        inner = ~leaf[node]
+        if not inner.any():
+            break
+        go_left = x[rows, nodes["feature_idx"][node].astype(np.int64)] <= nodes["num_threshold"][node]
+        node = np.where(inner, np.where(go_left, nodes["left"][node], nodes["right"][node]), node).astype(np.int64)
+    return node
+
+
+def gradient_importance(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``GradientBoostingClassifier.feature_importances_``'s definition evaluated on the trees of a fitted
+    ``HistGradientBoostingClassifier``.
+
+    For every tree: the decrease, over each split, of the squared error of the negative log-loss gradients the
+    tree was fit to (``y_k - p_k`` at that stage, unit weights), summed per feature over all trees and normalised
+    to sum 1. HGB's own split gains weight points by the loss's Hessian, which moves importance onto noise
+    features (about -0.04 on DCI disentanglement of near-perfect codes); with this definition the two estimators
+    differ only through the trees' structure. The stage-wise predictions are replayed from the stored trees (leaf
+    of every row from the compiled predictor; node sums gathered from the leaves up) and checked against the
+    model's own."""
+    x = np.asarray(x, dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise ValueError("gradient_importance needs finite codes")
+    classes = np.asarray(model.classes_)
+    yi = np.searchsorted(classes, y)
+    n, num_features = x.shape
+    k_trees = model.n_trees_per_iteration_
+    raw = np.repeat(np.asarray(model._baseline_prediction, dtype=np.float64).reshape(1, -1), n, axis=0)
+    target = (yi[:, None] == np.arange(k_trees)[None, :]) if k_trees > 1 else (yi[:, None] == 1)
+    leaves_of = _leaf_finder(model, x) or (lambda tree: _walk_leaves(tree.nodes, x))
+    imp = np.zeros(num_features, dtype=np.float64)
+    for stage in model._predictors:
+        if k_trees == 1:
+            resid = (target[:, 0] - 1.0 / (1.0 + np.exp(-raw[:, 0])))[None, :]
+        else:
+            p = np.exp(raw - raw.max(axis=1, keepdims=True))
+            resid = np.ascontiguousarray((target - p / p.sum(axis=1, keepdims=True)).T)  # (K, n)
+        # every tree of the stage in one node table, indices made global
+        sizes = np.array([len(t.nodes) for t in stage])
+        offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        nodes = np.concatenate([t.nodes for t in stage])
+        m = len(nodes)
+        shift = np.repeat(offset, sizes)
+        leaf = np.empty((len(stage), n), dtype=np.int64)  # (K, n) global leaf index of every row
+        for k, t in enumerate(stage):
+            leaf[k] = leaves_of(t)
+        leaf += offset[:, None]
+        flat = leaf.ravel()
+        sums = np.stack([np.bincount(flat, minlength=m).astype(np.float64),
+                         np.bincount(flat, weights=resid.ravel(), minlength=m),
+                         np.bincount(flat, weights=(resid * resid).ravel(), minlength=m)])
+        split = np.flatnonzero(nodes["is_leaf"] == 0)
+        left = nodes["left"][split].astype(np.int64) + shift[split]
+        right = nodes["right"][split].astype(np.int64) + shift[split]
+        # children before parents: add every node's totals into its parent, deepest level first
+        parent = np.zeros(m, dtype=np.int64)
+        parent[left], parent[right] = split, split
+        depth = nodes["depth"].astype(np.int64)
+        for d in range(int(depth.max()), 0, -1):
+            at = np.flatnonzero(depth == d)
+            np.add.at(sums, (slice(None), parent[at]), sums[:, at])
+        cnt, s1, s2 = sums
+        sse = s2 - np.divide(s1 * s1, cnt, out=np.zeros(m), where=cnt > 0)
+        dec = sse[split] - sse[left] - sse[right]
+        np.add.at(imp, nodes["feature_idx"][split].astype(np.int64), np.maximum(dec, 0.0))
+        raw += nodes["value"][leaf].T
+    check = slice(0, min(n, 128))
+    if not np.allclose(raw[check], model._raw_predict(x[check]), rtol=1e-6, atol=1e-6):
+        raise RuntimeError("gradient_importance: replayed predictions differ from the model's; this scikit-learn "
+                           "version stores its trees differently")
+    total = imp.sum()
+    return imp / total if total > 0 else imp
+
+
+class ConstantClassifier:
+    """Predicts the one class seen in training (used where a small training set holds a single class)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def predict(self, x):
+        return np.full(len(x), self.value)
