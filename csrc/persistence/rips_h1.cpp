@@ -1,0 +1,345 @@
+// H1 of the Rips filtration by persistent cohomology over Z/2, following ripser (Bauer 2021):
+//
+// * columns are the edges, in reverse filtration order (diameter descending, key ascending);
+// * clearing: the minimum-spanning-forest edges are the pivots of the dim-0 reduction, so their
+//   columns reduce to zero and are skipped;
+// * apparent pairs: an edge e whose zero-persistence pivot cofacet t (the F-first cofacet of e
+//   with diam(t) == diam(e)) has e as its F-last facet of the same diameter is paired with t
+//   without any reduction; such edges are dropped from the columns, and during the reduction a
+//   pivot that belongs to an apparent pair (f, t) is cancelled by adding the coboundary of f;
+// * emergent pairs: a column whose unreduced pivot has its own diameter and is not yet claimed is
+//   paired immediately, without building its coboundary;
+// * otherwise the coboundary is enumerated implicitly (all third vertices k, diameter computed
+//   from the distance matrix) into a binary heap, and the reduction adds the coboundaries of the
+//   columns recorded in the reduction matrix V, as ripser does.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "persistence/rips_engine.h"
+
+namespace pydisent {
+namespace rips {
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// Largest k >= floor, k not in {i, j}, with ri[k] <= d and rj[k] <= d; -1 if none.
+// The block test is branch-free so the compiler vectorises it; most rows exit after a few blocks.
+inline int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
+                                   int64_t floor) {
+  constexpr int64_t W = 32;
+  int64_t k = n;
+  while (k - W >= floor) {
+    const int64_t base = k - W;
+    int any = 0;
+    for (int64_t q = 0; q < W; ++q) any |= static_cast<int>(ri[base + q] <= d) & static_cast<int>(rj[base + q] <= d);
+    if (any) {
+      for (int64_t q = k - 1; q >= base; --q)
+        if (ri[q] <= d && rj[q] <= d && q != i && q != j) return q;
+    }
+    k = base;
+  }
+  for (int64_t q = k - 1; q >= floor; --q)
+    if (ri[q] <= d && rj[q] <= d && q != i && q != j) return q;
+  return -1;
+}
+
+// The F-last facet of triangle (a > b > c) among those with the triangle's diameter dt (facets by
+// increasing key are {b, c}, {a, c}, {a, b}; the first of diameter dt is the F-last one), as
+// (x > y) with the remaining vertex z.
+inline void last_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt, uint32_t& x,
+                       uint32_t& y, uint32_t& z) {
+  if (D[int64_t(b) * n + c] == dt) {
+    x = b, y = c, z = a;
+  } else if (D[int64_t(a) * n + c] == dt) {
+    x = a, y = c, z = b;
+  } else {
+    x = a, y = b, z = c;
+  }
+}
+
+// The facet f of triangle (a > b > c) that forms an apparent pair (f, t) with it: f is the F-last
+// facet of t of diameter dt and t is the F-first cofacet of f of diameter dt; kNoKey if none.
+inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt) {
+  uint32_t x, y, z;
+  last_facet(D, n, a, b, c, dt, x, y, z);
+  // z itself qualifies, so the scan stops at z at the latest.
+  const int64_t k = top_common_neighbor(D + int64_t(x) * n, D + int64_t(y) * n, n, dt, x, y, z);
+  return k == int64_t(z) ? edge_key(x, y) : kNoKey;
+}
+
+struct Entry {
+  float diam;
+  key_t key;
+};
+// Heap order: the top is the F-first entry (ripser's greater_diameter_or_smaller_index).
+struct After {
+  bool operator()(const Entry& a, const Entry& b) const {
+    return a.diam > b.diam || (a.diam == b.diam && a.key < b.key);
+  }
+};
+
+// Open addressing (linear probing) map from a triangle key to the column that owns it as pivot.
+class PivotMap {
+ public:
+  void reset(size_t expected) {
+    size_t cap = 16;
+    while (cap < 2 * expected + 16) cap <<= 1;
+    slots_.assign(cap, Slot{kNoKey, -1});
+    mask_ = cap - 1;
+    size_ = 0;
+  }
+  int32_t find(key_t k) const {
+    for (size_t s = hash(k);; s = (s + 1) & mask_) {
+      const Slot& sl = slots_[s];
+      if (sl.key == k) return sl.value;
+      if (sl.key == kNoKey) return -1;
+    }
+  }
+  void insert(key_t k, int32_t v) {
+    if (2 * (size_ + 1) > slots_.size()) grow();
+    for (size_t s = hash(k);; s = (s + 1) & mask_) {
+      Slot& sl = slots_[s];
+      if (sl.key == kNoKey) {
+        sl = Slot{k, v};
+        ++size_;
+        return;
+      }
+      if (sl.key == k) {
+        sl.value = v;
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    key_t key;
+    int32_t value;
+  };
+  size_t hash(key_t k) const { return static_cast<size_t>((k * 0x9E3779B97F4A7C15ull) >> 20) & mask_; }
+  void grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    reset(old.size());
+    for (const Slot& s : old)
+      if (s.key != kNoKey) insert(s.key, s.value);
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
+};
+
+class Reducer {
+ public:
+  Reducer(const float* D, int64_t n, float threshold) : D_(D), n_(n), thr_(threshold) {}
+
+  void run(const std::vector<Column>& cols, std::vector<Pair1>& out) {
+    pivots_.reset(cols.size());
+    v_begin_.assign(cols.size() + 1, 0);
+    v_keys_.clear();
+    for (size_t c = 0; c < cols.size(); ++c) {
+      reduce_column(cols, c, out);
+      v_begin_[c + 1] = v_keys_.size();
+    }
+  }
+
+ private:
+  void reduce_column(const std::vector<Column>& cols, size_t c, std::vector<Pair1>& out) {
+    const Column& col = cols[c];
+    const float d = col.diam;
+    if (col.zk >= 0) {
+      // Emergent pair: the unreduced pivot has diameter d and nobody owns it.
+      const key_t t = tri_key_of_edge(col.i, col.j, static_cast<uint32_t>(col.zk));
+      if (pivots_.find(t) < 0 && apparent_facet(D_, n_, tri_a(t), tri_b(t), tri_c(t), d) == kNoKey) {
+        pivots_.insert(t, static_cast<int32_t>(c));
+        return;
+      }
+    }
+    heap_.clear();
+    red_.clear();
+    push_coboundary(col.i, col.j, d);
+    Entry pivot = get_pivot();
+    while (true) {
+      if (pivot.key == kNoKey) {
+        out.push_back({d, kInf, int32_t(col.i), int32_t(col.j), -1, -1, -1});
+        return;
+      }
+      const int32_t owner = pivots_.find(pivot.key);
+      if (owner >= 0) {
+        const Column& o = cols[owner];
+        push_coboundary(o.i, o.j, o.diam);
+        red_.push_back(edge_key(o.i, o.j));
+        for (size_t q = v_begin_[owner]; q < v_begin_[owner + 1]; ++q) {
+          const key_t e = v_keys_[q];
+          const uint32_t a = edge_hi(e), b = edge_lo(e);
+          push_coboundary(a, b, D_[int64_t(a) * n_ + b]);
+          red_.push_back(e);
+        }
+      } else {
+        const key_t f = apparent_facet(D_, n_, tri_a(pivot.key), tri_b(pivot.key), tri_c(pivot.key), pivot.diam);
+        if (f != kNoKey) {
+          push_coboundary(edge_hi(f), edge_lo(f), pivot.diam);
+          red_.push_back(f);
+        } else {
+          if (pivot.diam > d)
+            out.push_back({d, pivot.diam, int32_t(col.i), int32_t(col.j), int32_t(tri_a(pivot.key)),
+                           int32_t(tri_b(pivot.key)), int32_t(tri_c(pivot.key))});
+          pivots_.insert(pivot.key, static_cast<int32_t>(c));
+          store_reduction();
+          return;
+        }
+      }
+      pivot = get_pivot();
+    }
+  }
+
+  // Z/2: keep the edges that occur an odd number of times.
+  void store_reduction() {
+    std::sort(red_.begin(), red_.end());
+    size_t q = 0;
+    while (q < red_.size()) {
+      size_t r = q + 1;
+      while (r < red_.size() && red_[r] == red_[q]) ++r;
+      if ((r - q) & 1) v_keys_.push_back(red_[q]);
+      q = r;
+    }
+  }
+
+  void push_coboundary(uint32_t i, uint32_t j, float d) {
+    const float* ri = D_ + int64_t(i) * n_;
+    const float* rj = D_ + int64_t(j) * n_;
+    const size_t old = heap_.size();
+    const float thr = thr_;
+    // k < j, j < k < i, k > i give the three vertex orders of the triangle key.
+    for (uint32_t k = 0; k < j; ++k) {
+      const float t = std::max(d, std::max(ri[k], rj[k]));
+      if (t <= thr) heap_.push_back({t, tri_key(i, j, k)});
+    }
+    for (uint32_t k = j + 1; k < i; ++k) {
+      const float t = std::max(d, std::max(ri[k], rj[k]));
+      if (t <= thr) heap_.push_back({t, tri_key(i, k, j)});
+    }
+    for (uint32_t k = i + 1; k < uint32_t(n_); ++k) {
+      const float t = std::max(d, std::max(ri[k], rj[k]));
+      if (t <= thr) heap_.push_back({t, tri_key(k, i, j)});
+    }
+    const size_t added = heap_.size() - old;
+    if (added > old) {
+      std::make_heap(heap_.begin(), heap_.end(), After());
+    } else {
+      for (size_t q = old + 1; q <= heap_.size(); ++q) std::push_heap(heap_.begin(), heap_.begin() + q, After());
+    }
+  }
+
+  Entry pop_pivot() {
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end(), After());
+      const Entry p = heap_.back();
+      heap_.pop_back();
+      if (heap_.empty() || heap_.front().key != p.key) return p;
+      std::pop_heap(heap_.begin(), heap_.end(), After());  // equal keys cancel over Z/2
+      heap_.pop_back();
+    }
+    return Entry{kInf, kNoKey};
+  }
+
+  Entry get_pivot() {
+    const Entry p = pop_pivot();
+    if (p.key != kNoKey) {
+      heap_.push_back(p);
+      std::push_heap(heap_.begin(), heap_.end(), After());
+    }
+    return p;
+  }
+
+  const float* D_;
+  int64_t n_;
+  float thr_;
+  PivotMap pivots_;
+  std::vector<size_t> v_begin_;
+  std::vector<key_t> v_keys_;
+  std::vector<Entry> heap_;
+  std::vector<key_t> red_;
+};
+
+template <typename It, typename Cmp>
+void parallel_sort(It first, It last, Cmp cmp, int threads) {
+  const int64_t n = last - first;
+  int parts = std::max(1, threads);
+  while (parts > 1 && n / parts < 65536) parts /= 2;
+  if (parts <= 1) {
+    std::sort(first, last, cmp);
+    return;
+  }
+  std::vector<int64_t> bounds(static_cast<size_t>(parts) + 1);
+  for (int p = 0; p <= parts; ++p) bounds[p] = n * p / parts;
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+  for (int p = 0; p < parts; ++p) std::sort(first + bounds[p], first + bounds[p + 1], cmp);
+  for (int width = 1; width < parts; width *= 2) {
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int p = 0; p < parts; p += 2 * width) {
+      if (p + width < parts) {
+        const int hi = std::min(parts, p + 2 * width);
+        std::inplace_merge(first + bounds[p], first + bounds[p + width], first + bounds[hi], cmp);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<Column> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
+                                    int threads) {
+  const int nt = std::max(1, std::min<int>(threads, static_cast<int>(n / 32) + 1));
+  std::vector<std::vector<Column>> parts(static_cast<size_t>(nt));
+#pragma omp parallel num_threads(nt)
+  {
+    std::vector<Column>& local = parts[static_cast<size_t>(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 8)
+    for (int64_t i = 1; i < n; ++i) {
+      const float* ri = D + i * n;
+      for (int64_t j = 0; j < i; ++j) {
+        const float d = ri[j];
+        if (!(d <= threshold) || forest.is_tree_edge(i, j)) continue;
+        const int64_t k = top_common_neighbor(ri, D + j * n, n, d, i, j, 0);
+        if (k >= 0) {
+          // k is already the F-first cofacet of (i, j): apparent iff (i, j) is the F-last facet.
+          const key_t t = tri_key_of_edge(uint64_t(i), uint64_t(j), uint64_t(k));
+          uint32_t x, y, z;
+          last_facet(D, n, tri_a(t), tri_b(t), tri_c(t), d, x, y, z);
+          if (x == uint32_t(i) && y == uint32_t(j)) continue;
+        }
+        local.push_back({d, uint32_t(i), uint32_t(j), int32_t(k)});
+      }
+    }
+  }
+  size_t total = 0;
+  for (auto& p : parts) total += p.size();
+  std::vector<Column> cols;
+  cols.reserve(total);
+  for (auto& p : parts) cols.insert(cols.end(), p.begin(), p.end());
+  return cols;
+}
+
+void sort_columns(std::vector<Column>& columns, int threads) {
+  parallel_sort(
+      columns.begin(), columns.end(),
+      [](const Column& a, const Column& b) {
+        return a.diam > b.diam || (a.diam == b.diam && edge_key(a.i, a.j) < edge_key(b.i, b.j));
+      },
+      threads);
+}
+
+void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Column>& columns,
+               std::vector<Pair1>& out) {
+  Reducer r(D, n, threshold);
+  r.run(columns, out);
+}
+
+}  // namespace rips
+}  // namespace pydisent
