@@ -9,9 +9,11 @@
 //   pivot that belongs to an apparent pair (f, t) is cancelled by adding the coboundary of f;
 // * emergent pairs: a column whose unreduced pivot has its own diameter and is not yet claimed is
 //   paired immediately, without building its coboundary;
-// * otherwise the coboundary is enumerated implicitly (all third vertices k, diameter computed
-//   from the distance matrix) into a binary heap, and the reduction adds the coboundaries of the
-//   columns recorded in the reduction matrix V, as ripser does.
+// * otherwise the coboundary is enumerated implicitly (third vertex k, diameter from the distance
+//   matrix) and the reduction adds the coboundaries of the columns recorded in the reduction
+//   matrix V, as ripser does. Unlike ripser, coboundaries are not pushed entry by entry into a
+//   heap: each is a lazy stream in filtration order (see Stream) and the working column is a heap
+//   of streams, so only the entries up to the final pivot are ever produced.
 #include <omp.h>
 
 #include <algorithm>
@@ -77,12 +79,6 @@ struct Entry {
   float diam;
   key_t key;
 };
-// Heap order: the top is the F-first entry (ripser's greater_diameter_or_smaller_index).
-struct After {
-  bool operator()(const Entry& a, const Entry& b) const {
-    return a.diam > b.diam || (a.diam == b.diam && a.key < b.key);
-  }
-};
 
 // Open addressing (linear probing) map from a triangle key to the column that owns it as pivot.
 class PivotMap {
@@ -134,6 +130,24 @@ class PivotMap {
   size_t mask_ = 0, size_ = 0;
 };
 
+// The coboundary of one edge (i > j, diameter d), produced lazily in filtration order F: each refill
+// selects the next `batch` cofacets (diameter max(d, D[i][k], D[j][k]), key by k) in one pass over
+// the rows, so a coboundary of which only the first few entries are ever looked at (the common
+// case in the reduction) costs one O(n) scan instead of n heap pushes.
+struct Stream {
+  uint32_t i = 0, j = 0;
+  float d = 0;
+  float lo_d = 0;        // entries already emitted (or skipped) are F-before-or-equal (lo_d, lo_key)...
+  key_t lo_key = kNoKey;
+  bool lo_inclusive = true;  // ... except (lo_d, lo_key) itself when the bound is inclusive
+  bool exhausted = false;    // no entries beyond the buffer
+  uint32_t batch = 4;
+  uint32_t pos = 0;
+  std::vector<Entry> buf;  // upcoming entries, F-sorted
+  bool alive() const { return pos < buf.size(); }
+  const Entry& head() const { return buf[pos]; }
+};
+
 class Reducer {
  public:
   Reducer(const float* D, int64_t n, float threshold) : D_(D), n_(n), thr_(threshold) {}
@@ -160,9 +174,10 @@ class Reducer {
         return;
       }
     }
+    used_ = 0;
     heap_.clear();
     red_.clear();
-    push_coboundary(col.i, col.j, d);
+    add_stream(col.i, col.j, d, nullptr);
     Entry pivot = get_pivot();
     while (true) {
       if (pivot.key == kNoKey) {
@@ -171,19 +186,21 @@ class Reducer {
       }
       const int32_t owner = pivots_.find(pivot.key);
       if (owner >= 0) {
+        // Add the owner's reduced coboundary: its edge and its V entries. The sum has no entry
+        // before the pivot, so every summand may start at the pivot.
         const Column& o = cols[owner];
-        push_coboundary(o.i, o.j, o.diam);
+        add_stream(o.i, o.j, o.diam, &pivot);
         red_.push_back(edge_key(o.i, o.j));
         for (size_t q = v_begin_[owner]; q < v_begin_[owner + 1]; ++q) {
           const key_t e = v_keys_[q];
           const uint32_t a = edge_hi(e), b = edge_lo(e);
-          push_coboundary(a, b, D_[int64_t(a) * n_ + b]);
+          add_stream(a, b, D_[int64_t(a) * n_ + b], &pivot);
           red_.push_back(e);
         }
       } else {
         const key_t f = apparent_facet(D_, n_, tri_a(pivot.key), tri_b(pivot.key), tri_c(pivot.key), pivot.diam);
         if (f != kNoKey) {
-          push_coboundary(edge_hi(f), edge_lo(f), pivot.diam);
+          add_stream(edge_hi(f), edge_lo(f), pivot.diam, &pivot);  // its first cofacet is the pivot
           red_.push_back(f);
         } else {
           if (pivot.diam > d)
@@ -210,51 +227,118 @@ class Reducer {
     }
   }
 
-  void push_coboundary(uint32_t i, uint32_t j, float d) {
-    const float* ri = D_ + int64_t(i) * n_;
-    const float* rj = D_ + int64_t(j) * n_;
-    const size_t old = heap_.size();
-    const float thr = thr_;
-    // k < j, j < k < i, k > i give the three vertex orders of the triangle key.
-    for (uint32_t k = 0; k < j; ++k) {
-      const float t = std::max(d, std::max(ri[k], rj[k]));
-      if (t <= thr) heap_.push_back({t, tri_key(i, j, k)});
-    }
-    for (uint32_t k = j + 1; k < i; ++k) {
-      const float t = std::max(d, std::max(ri[k], rj[k]));
-      if (t <= thr) heap_.push_back({t, tri_key(i, k, j)});
-    }
-    for (uint32_t k = i + 1; k < uint32_t(n_); ++k) {
-      const float t = std::max(d, std::max(ri[k], rj[k]));
-      if (t <= thr) heap_.push_back({t, tri_key(k, i, j)});
-    }
-    const size_t added = heap_.size() - old;
-    if (added > old) {
-      std::make_heap(heap_.begin(), heap_.end(), After());
+  // ---- streams ----
+  void add_stream(uint32_t i, uint32_t j, float d, const Entry* from) {
+    if (used_ == streams_.size()) streams_.emplace_back();
+    const int32_t id = static_cast<int32_t>(used_++);
+    Stream& s = streams_[id];
+    s.i = i;
+    s.j = j;
+    s.d = d;
+    s.exhausted = false;
+    s.batch = 4;
+    s.buf.clear();
+    s.pos = 0;
+    if (from) {
+      s.lo_d = from->diam;
+      s.lo_key = from->key;
+      s.lo_inclusive = true;
     } else {
-      for (size_t q = old + 1; q <= heap_.size(); ++q) std::push_heap(heap_.begin(), heap_.begin() + q, After());
+      s.lo_d = d;
+      s.lo_key = kNoKey;  // nothing of diameter d is F-before-or-equal key ~0
+      s.lo_inclusive = false;
+    }
+    refill(s);
+    if (s.alive()) heap_push(id);
+  }
+
+  bool advance(Stream& s) {
+    ++s.pos;
+    if (s.pos == s.buf.size() && !s.exhausted) refill(s);
+    return s.alive();
+  }
+
+  // Select the next s.batch entries strictly F-after the bound (or equal to it when inclusive).
+  void refill(Stream& s) {
+    const uint32_t B = s.batch;
+    if (s.batch < 1024) s.batch *= 4;
+    sel_d_.resize(B);
+    sel_k_.resize(B);
+    uint32_t count = 0;
+    const float* ri = D_ + int64_t(s.i) * n_;
+    const float* rj = D_ + int64_t(s.j) * n_;
+    const float d = s.d, thr = thr_, lo_d = s.lo_d;
+    const key_t lo_key = s.lo_key;
+    const bool incl = s.lo_inclusive;
+    const float floor_d = std::max(d, lo_d);  // no remaining entry has a smaller diameter
+    const uint32_t i = s.i, j = s.j, n = uint32_t(n_);
+    float* bd = sel_d_.data();
+    key_t* bk = sel_k_.data();
+    bool done = false;
+    // k descending: within one diameter, larger k = larger key = earlier in F.
+    auto visit = [&](uint32_t k, key_t key) {
+      const float t = std::max(d, std::max(ri[k], rj[k]));
+      if (t > thr) return;
+      if (t < lo_d || (t == lo_d && (key > lo_key || (key == lo_key && !incl)))) return;  // at or before the bound
+      if (count == B) {
+        if (!(t < bd[B - 1])) return;  // ties: the earlier k (larger key) is already in
+        --count;
+      }
+      uint32_t q = count++;
+      while (q > 0 && t < bd[q - 1]) {
+        bd[q] = bd[q - 1];
+        bk[q] = bk[q - 1];
+        --q;
+      }
+      bd[q] = t;
+      bk[q] = key;
+      if (count == B && bd[B - 1] == floor_d) done = true;
+    };
+    for (uint32_t k = n; k-- > i + 1 && !done;) visit(k, tri_key(k, i, j));
+    for (uint32_t k = i; k-- > j + 1 && !done;) visit(k, tri_key(i, k, j));
+    for (uint32_t k = j; k-- > 0 && !done;) visit(k, tri_key(i, j, k));
+    s.buf.resize(count);
+    for (uint32_t q = 0; q < count; ++q) s.buf[q] = Entry{bd[q], bk[q]};
+    s.pos = 0;
+    s.exhausted = count < B;
+    if (count > 0) {
+      s.lo_d = bd[count - 1];
+      s.lo_key = bk[count - 1];
+      s.lo_inclusive = false;
     }
   }
 
-  Entry pop_pivot() {
+  // Min-heap of live streams by their head (F order).
+  bool later(int32_t a, int32_t b) const {
+    const Entry& x = streams_[a].head();
+    const Entry& y = streams_[b].head();
+    return x.diam > y.diam || (x.diam == y.diam && x.key < y.key);
+  }
+  void heap_push(int32_t id) {
+    heap_.push_back(id);
+    std::push_heap(heap_.begin(), heap_.end(), [this](int32_t a, int32_t b) { return later(a, b); });
+  }
+  int32_t heap_pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), [this](int32_t a, int32_t b) { return later(a, b); });
+    const int32_t id = heap_.back();
+    heap_.pop_back();
+    return id;
+  }
+
+  // The F-first entry of the working coboundary (sum over Z/2 of the streams); equal heads cancel.
+  Entry get_pivot() {
     while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end(), After());
-      const Entry p = heap_.back();
-      heap_.pop_back();
-      if (heap_.empty() || heap_.front().key != p.key) return p;
-      std::pop_heap(heap_.begin(), heap_.end(), After());  // equal keys cancel over Z/2
-      heap_.pop_back();
+      const int32_t a = heap_pop();
+      if (!heap_.empty() && streams_[heap_.front()].head().key == streams_[a].head().key) {
+        const int32_t b = heap_pop();
+        if (advance(streams_[a])) heap_push(a);
+        if (advance(streams_[b])) heap_push(b);
+        continue;
+      }
+      heap_push(a);
+      return streams_[a].head();
     }
     return Entry{kInf, kNoKey};
-  }
-
-  Entry get_pivot() {
-    const Entry p = pop_pivot();
-    if (p.key != kNoKey) {
-      heap_.push_back(p);
-      std::push_heap(heap_.begin(), heap_.end(), After());
-    }
-    return p;
   }
 
   const float* D_;
@@ -263,8 +347,12 @@ class Reducer {
   PivotMap pivots_;
   std::vector<size_t> v_begin_;
   std::vector<key_t> v_keys_;
-  std::vector<Entry> heap_;
+  std::vector<Stream> streams_;  // pool, reused across columns
+  size_t used_ = 0;
+  std::vector<int32_t> heap_;
   std::vector<key_t> red_;
+  std::vector<float> sel_d_;
+  std::vector<key_t> sel_k_;
 };
 
 template <typename It, typename Cmp>
