@@ -14,6 +14,14 @@
 
 #include "persistence/rips_common.h"
 
+// Hot loops get an AVX2 clone chosen at load time where the CPU has it (no FMA: contracting
+// a * b + c would change roundings, and results must not depend on the machine).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define PD_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define PD_MULTIVERSION
+#endif
+
 namespace pydisent {
 namespace rips {
 

@@ -24,13 +24,6 @@ void to_soa(const T* points, int64_t n, int64_t dim, std::vector<double>& soa) {
 template void to_soa<float>(const float*, int64_t, int64_t, std::vector<double>&);
 template void to_soa<double>(const double*, int64_t, int64_t, std::vector<double>&);
 
-// AVX2 clone where the CPU has it (no FMA: contraction would change the rounding of the sums).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define PD_MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define PD_MULTIVERSION
-#endif
-
 PD_MULTIVERSION
 void soa_distances(const double* soa, int64_t stride, int64_t dim, const double* x, int64_t begin, int64_t end,
                    int metric, double* acc, float* out) {

@@ -32,14 +32,20 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Largest k >= floor, k not in {i, j}, with ri[k] <= d and rj[k] <= d; -1 if none.
 // The block test is branch-free so the compiler vectorises it; most rows exit after a few blocks.
-inline int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
-                                   int64_t floor) {
+PD_MULTIVERSION
+int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
+                            int64_t floor) {
   constexpr int64_t W = 32;
+  const uint32_t ui = static_cast<uint32_t>(i), uj = static_cast<uint32_t>(j);
   int64_t k = n;
   while (k - W >= floor) {
     const int64_t base = k - W;
     int any = 0;
-    for (int64_t q = 0; q < W; ++q) any |= static_cast<int>(ri[base + q] <= d) & static_cast<int>(rj[base + q] <= d);
+    for (int64_t q = 0; q < W; ++q) {
+      const uint32_t v = static_cast<uint32_t>(base + q);
+      any |= static_cast<int>(ri[base + q] <= d) & static_cast<int>(rj[base + q] <= d) & static_cast<int>(v != ui) &
+             static_cast<int>(v != uj);
+    }
     if (any) {
       for (int64_t q = k - 1; q >= base; --q)
         if (ri[q] <= d && rj[q] <= d && q != i && q != j) return q;
@@ -73,6 +79,63 @@ inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, u
   // z itself qualifies, so the scan stops at z at the latest.
   const int64_t k = top_common_neighbor(D + int64_t(x) * n, D + int64_t(y) * n, n, dt, x, y, z);
   return k == int64_t(z) ? edge_key(x, y) : kNoKey;
+}
+
+// The first B cofacets of edge (i > j, diameter d) in filtration order that come strictly after
+// (lo_d, lo_key) (or equal to it when `inclusive`), with diameter <= thr, into (bd, bk) sorted;
+// returns how many were found (< B: the coboundary is exhausted).
+PD_MULTIVERSION
+uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, uint32_t j, float d, float thr,
+                      float lo_d, key_t lo_key, bool inclusive, uint32_t B, float* bd, key_t* bk) {
+  uint32_t count = 0;
+  const float floor_d = std::max(d, lo_d);  // no remaining entry has a smaller diameter
+  bool done = false;
+  // k descending: within one diameter, larger k = larger key = earlier in F.
+  auto visit = [&](uint32_t k, key_t key) {
+    const float t = std::max(d, std::max(ri[k], rj[k]));
+    if (t > thr) return;
+    if (t < lo_d || (t == lo_d && (key > lo_key || (key == lo_key && !inclusive)))) return;  // at/before the bound
+    if (count == B) {
+      if (!(t < bd[B - 1])) return;  // ties: the earlier k (larger key) is already in
+      --count;
+    }
+    uint32_t q = count++;
+    while (q > 0 && t < bd[q - 1]) {
+      bd[q] = bd[q - 1];
+      bk[q] = bk[q - 1];
+      --q;
+    }
+    bd[q] = t;
+    bk[q] = key;
+    if (count == B && bd[B - 1] == floor_d) done = true;
+  };
+  // Blocks of W third vertices are skipped when none can enter the selection (a conservative,
+  // branch-free test the compiler vectorises); the exact test runs on the survivors.
+  constexpr uint32_t W = 16;
+  auto scan = [&](uint32_t lo, uint32_t hi, auto key_of) {  // k in [lo, hi), descending
+    uint32_t k = hi;
+    while (k > lo && !done) {
+      const uint32_t base = (k - lo >= W) ? k - W : lo;
+      const float cut = count == B ? bd[B - 1] : thr;
+      if (k - base == W) {
+        int any = 0;
+        for (uint32_t q = 0; q < W; ++q) {
+          const float t = std::max(d, std::max(ri[base + q], rj[base + q]));
+          any |= static_cast<int>(t <= cut) & static_cast<int>(t >= lo_d);
+        }
+        if (!any) {
+          k = base;
+          continue;
+        }
+      }
+      for (uint32_t q = k; q-- > base && !done;) visit(q, key_of(q));
+      k = base;
+    }
+  };
+  scan(i + 1, n, [&](uint32_t k) { return tri_key(k, i, j); });
+  scan(j + 1, i, [&](uint32_t k) { return tri_key(i, k, j); });
+  scan(0, j, [&](uint32_t k) { return tri_key(i, j, k); });
+  return count;
 }
 
 struct Entry {
@@ -264,46 +327,15 @@ class Reducer {
     if (s.batch < 1024) s.batch *= 4;
     sel_d_.resize(B);
     sel_k_.resize(B);
-    uint32_t count = 0;
-    const float* ri = D_ + int64_t(s.i) * n_;
-    const float* rj = D_ + int64_t(s.j) * n_;
-    const float d = s.d, thr = thr_, lo_d = s.lo_d;
-    const key_t lo_key = s.lo_key;
-    const bool incl = s.lo_inclusive;
-    const float floor_d = std::max(d, lo_d);  // no remaining entry has a smaller diameter
-    const uint32_t i = s.i, j = s.j, n = uint32_t(n_);
-    float* bd = sel_d_.data();
-    key_t* bk = sel_k_.data();
-    bool done = false;
-    // k descending: within one diameter, larger k = larger key = earlier in F.
-    auto visit = [&](uint32_t k, key_t key) {
-      const float t = std::max(d, std::max(ri[k], rj[k]));
-      if (t > thr) return;
-      if (t < lo_d || (t == lo_d && (key > lo_key || (key == lo_key && !incl)))) return;  // at or before the bound
-      if (count == B) {
-        if (!(t < bd[B - 1])) return;  // ties: the earlier k (larger key) is already in
-        --count;
-      }
-      uint32_t q = count++;
-      while (q > 0 && t < bd[q - 1]) {
-        bd[q] = bd[q - 1];
-        bk[q] = bk[q - 1];
-        --q;
-      }
-      bd[q] = t;
-      bk[q] = key;
-      if (count == B && bd[B - 1] == floor_d) done = true;
-    };
-    for (uint32_t k = n; k-- > i + 1 && !done;) visit(k, tri_key(k, i, j));
-    for (uint32_t k = i; k-- > j + 1 && !done;) visit(k, tri_key(i, k, j));
-    for (uint32_t k = j; k-- > 0 && !done;) visit(k, tri_key(i, j, k));
+    const uint32_t count = select_batch(D_ + int64_t(s.i) * n_, D_ + int64_t(s.j) * n_, uint32_t(n_), s.i, s.j, s.d,
+                                        thr_, s.lo_d, s.lo_key, s.lo_inclusive, B, sel_d_.data(), sel_k_.data());
     s.buf.resize(count);
-    for (uint32_t q = 0; q < count; ++q) s.buf[q] = Entry{bd[q], bk[q]};
+    for (uint32_t q = 0; q < count; ++q) s.buf[q] = Entry{sel_d_[q], sel_k_[q]};
     s.pos = 0;
     s.exhausted = count < B;
     if (count > 0) {
-      s.lo_d = bd[count - 1];
-      s.lo_key = bk[count - 1];
+      s.lo_d = sel_d_[count - 1];
+      s.lo_key = sel_k_[count - 1];
       s.lo_inclusive = false;
     }
   }
