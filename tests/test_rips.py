@@ -294,17 +294,21 @@ def test_list_of_clouds_of_different_sizes(rng):
 
 def test_thread_count_does_not_change_results(rng):
     batch = [cube(rng, 120) for _ in range(4)]
-    big = cube(rng, 400)
+    big = cube(rng, 400)  # parallel distance matrix, column collection
+    wide = cube(rng, 300, 128)  # parallel Prim (H0 from points)
     prev = _C.omp_max_threads()
+    runs = []
     try:
-        _C.set_omp_threads(1)
-        one_b, one_c = vietoris_rips(batch, return_generators=True), vietoris_rips(big, return_generators=True)
-        _C.set_omp_threads(3)
-        many_b, many_c = vietoris_rips(batch, return_generators=True), vietoris_rips(big, return_generators=True)
+        for threads in (1, 3):
+            _C.set_omp_threads(threads)
+            runs.append(vietoris_rips(batch, return_generators=True)
+                        + [vietoris_rips(big, return_generators=True),
+                           vietoris_rips(wide, maxdim=0, return_generators=True)])
     finally:
         _C.set_omp_threads(prev)
-    for a, b in zip(one_b + [one_c], many_b + [many_c]):
-        for k in range(2):
+    assert_close(runs[0][-1], ripser(wide, maxdim=0)["dgms"], maxdim=0)
+    for a, b in zip(*runs):
+        for k in range(len(a)):
             np.testing.assert_array_equal(a[k], b[k])
             np.testing.assert_array_equal(a.generators[k], b.generators[k])
 

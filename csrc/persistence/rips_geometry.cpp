@@ -64,7 +64,8 @@ void distance_matrix(const T* points, int64_t n, int64_t dim, int metric, float*
   std::vector<double> soa;
   to_soa(points, n, dim, soa);
   constexpr int64_t kBlock = 64;
-  const int nt = std::max(1, std::min<int>(threads, static_cast<int>(n / 64) + 1));
+  // A parallel region costs a few microseconds (much more on a loaded machine): only for big matrices.
+  const int nt = (n * n * std::max<int64_t>(dim, 1) >= (int64_t(1) << 21)) ? std::max(1, threads) : 1;
 #pragma omp parallel num_threads(nt)
   {
     std::vector<double> acc(static_cast<size_t>(n));

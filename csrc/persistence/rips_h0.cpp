@@ -65,59 +65,64 @@ void prim_from_matrix(const float* D, int64_t n, float threshold, Forest& forest
   }
 }
 
+// Parallel Prim with ONE barrier per step: each thread owns a fixed block of vertices, kept
+// compacted in thread-private arrays (coordinates as SoA, best distance/key/parent). Per step every
+// thread relaxes its block against the newest tree vertex and posts its local F-minimum in a slot
+// (double-buffered by step parity, so a fast thread never overwrites slots a slow one still reads);
+// after the barrier all threads pick the same global winner and its owner removes it.
 template <typename T>
 void prim_from_points(const T* points, int64_t n, int64_t dim, int metric, float threshold, Forest& forest,
                       int threads) {
   forest.parent.assign(static_cast<size_t>(n), -1);
   forest.length.assign(static_cast<size_t>(n), 0.0f);
   if (n <= 1) return;
-  // Compacted state of the vertices not yet in the forest, at positions [0, m): coordinates (SoA),
-  // vertex id, best (distance, key, parent). A vertex leaves by swap-with-last.
-  std::vector<double> soa;
-  to_soa(points, n, dim, soa);
-  std::vector<int32_t> vid(static_cast<size_t>(n));
-  std::iota(vid.begin(), vid.end(), 0);
-  std::vector<float> bd(static_cast<size_t>(n), kInf), dist(static_cast<size_t>(n));
-  std::vector<key_t> bk(static_cast<size_t>(n), 0);
-  std::vector<int32_t> bp(static_cast<size_t>(n), -1);
-  std::vector<double> acc(static_cast<size_t>(n)), x(static_cast<size_t>(std::max<int64_t>(dim, 1)));
-  int64_t m = n;
-  int64_t cur = 0;
-
-  auto remove_position = [&](int64_t pos) {
-    const int64_t last = m - 1;
-    if (pos != last) {
-      for (int64_t q = 0; q < dim; ++q) soa[q * n + pos] = soa[q * n + last];
-      vid[pos] = vid[last];
-      bd[pos] = bd[last];
-      bk[pos] = bk[last];
-      bp[pos] = bp[last];
-    }
-    --m;
+  const int nt = (n >= 256 && n * dim >= (int64_t(1) << 15)) ? std::max(1, threads) : 1;
+  struct alignas(64) Slot {
+    float d;
+    key_t key;
+    int32_t vertex;      // local F-minimum (-1: none within the threshold)
+    int32_t first_free;  // smallest vertex not in the tree (-1: none left)
   };
-  auto take_coordinates = [&](int64_t pos) {
-    for (int64_t q = 0; q < dim; ++q) x[q] = soa[q * n + pos];
-  };
-  take_coordinates(0);
-  remove_position(0);
-
-  // Parallel only when a step has enough work to pay for two barriers.
-  const int nt = (n * dim >= (int64_t(1) << 15)) ? std::max(1, threads) : 1;
-  struct Local {
-    int64_t best = -1, first_free = -1;
-    char pad[48];
-  };
-  std::vector<Local> local(static_cast<size_t>(nt));
+  std::vector<Slot> slots(static_cast<size_t>(2 * nt));
 
 #pragma omp parallel num_threads(nt)
   {
     const int tid = omp_get_thread_num();
     const int nth = omp_get_num_threads();
+    const int64_t begin = n * tid / nth, end = n * (tid + 1) / nth;
+    const int64_t cap = std::max<int64_t>(end - begin, 1);
+    std::vector<double> soa(static_cast<size_t>(cap * dim)), acc(static_cast<size_t>(cap));
+    std::vector<int32_t> vid(static_cast<size_t>(cap)), bp(static_cast<size_t>(cap), -1);
+    std::vector<float> bd(static_cast<size_t>(cap), kInf), dist(static_cast<size_t>(cap));
+    std::vector<key_t> bk(static_cast<size_t>(cap), 0);
+    std::vector<double> x(static_cast<size_t>(std::max<int64_t>(dim, 1)));
+    int64_t m = end - begin;
+    for (int64_t p = 0; p < m; ++p) {
+      vid[p] = static_cast<int32_t>(begin + p);
+      for (int64_t q = 0; q < dim; ++q) soa[q * cap + p] = static_cast<double>(points[(begin + p) * dim + q]);
+    }
+    auto remove_position = [&](int64_t pos) {
+      const int64_t last = m - 1;
+      if (pos != last) {
+        for (int64_t q = 0; q < dim; ++q) soa[q * cap + pos] = soa[q * cap + last];
+        vid[pos] = vid[last];
+        bd[pos] = bd[last];
+        bk[pos] = bk[last];
+        bp[pos] = bp[last];
+      }
+      --m;
+    };
+    auto load_point = [&](int64_t v) {
+      for (int64_t q = 0; q < dim; ++q) x[q] = static_cast<double>(points[v * dim + q]);
+    };
+    int64_t cur = 0;  // the tree starts at vertex 0
+    load_point(0);
+    if (begin == 0 && m > 0) remove_position(0);  // vertex 0 sits at position 0 of block 0
+
     for (int64_t added = 1; added < n; ++added) {
-      const int64_t begin = m * tid / nth, end = m * (tid + 1) / nth;
-      soa_distances(soa.data(), n, dim, x.data(), begin, end, metric, acc.data(), dist.data());
+      soa_distances(soa.data(), cap, dim, x.data(), 0, m, metric, acc.data(), dist.data());
       int64_t best = -1, first_free = -1;
-      for (int64_t p = begin; p < end; ++p) {
+      for (int64_t p = 0; p < m; ++p) {
         const float d = dist[p];
         if (d <= threshold && d <= bd[p]) {
           const key_t k = undirected_key(cur, vid[p]);
@@ -130,26 +135,27 @@ void prim_from_points(const T* points, int64_t n, int64_t dim, int metric, float
         if (first_free < 0 || vid[p] < vid[first_free]) first_free = p;
         if (bd[p] <= threshold && (best < 0 || f_before(bd[p], bk[p], bd[best], bk[best]))) best = p;
       }
-      local[tid].best = best;
-      local[tid].first_free = first_free;
+      Slot* row = slots.data() + (added & 1) * nth;
+      row[tid] = Slot{best >= 0 ? bd[best] : kInf, best >= 0 ? bk[best] : 0, best >= 0 ? vid[best] : -1,
+                      first_free >= 0 ? vid[first_free] : -1};
 #pragma omp barrier
-#pragma omp single
-      {
-        int64_t best_all = -1, free_all = -1;
-        for (int t = 0; t < nth; ++t) {
-          const int64_t b = local[t].best, f = local[t].first_free;
-          if (b >= 0 && (best_all < 0 || f_before(bd[b], bk[b], bd[best_all], bk[best_all]))) best_all = b;
-          if (f >= 0 && (free_all < 0 || vid[f] < vid[free_all])) free_all = f;
-        }
-        const int64_t pos = best_all >= 0 ? best_all : free_all;
-        cur = vid[pos];
-        if (best_all >= 0) {
+      int win = -1, free_win = -1;
+      for (int t = 0; t < nth; ++t) {
+        const Slot& sl = row[t];
+        if (sl.vertex >= 0 && (win < 0 || f_before(sl.d, sl.key, row[win].d, row[win].key))) win = t;
+        if (sl.first_free >= 0 && (free_win < 0 || sl.first_free < row[free_win].first_free)) free_win = t;
+      }
+      const int owner = win >= 0 ? win : free_win;
+      cur = win >= 0 ? row[win].vertex : row[free_win].first_free;
+      if (owner == tid) {
+        const int64_t pos = win >= 0 ? best : first_free;
+        if (win >= 0) {
           forest.parent[cur] = bp[pos];
           forest.length[cur] = bd[pos];
         }
-        take_coordinates(pos);
         remove_position(pos);
-      }  // implicit barrier
+      }
+      load_point(cur);
     }
   }
 }

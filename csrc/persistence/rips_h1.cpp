@@ -415,7 +415,7 @@ void parallel_sort(It first, It last, Cmp cmp, int threads) {
 
 std::vector<Column> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
                                     int threads) {
-  const int nt = std::max(1, std::min<int>(threads, static_cast<int>(n / 32) + 1));
+  const int nt = n >= 384 ? std::max(1, threads) : 1;  // below that the scan is well under a millisecond
   std::vector<std::vector<Column>> parts(static_cast<size_t>(nt));
 #pragma omp parallel num_threads(nt)
   {
