@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #if defined(__CUDACC__)
 #define PD_HD __host__ __device__ __forceinline__
@@ -29,7 +30,8 @@ namespace rips {
 using key_t = uint64_t;
 constexpr int kVertexBits = 21;
 constexpr uint64_t kVertexMask = (uint64_t(1) << kVertexBits) - 1;
-constexpr int64_t kMaxPointsH1 = int64_t(1) << kVertexBits;
+// H1 needs the dense matrix and numbers edges (i, j) by i (i - 1) / 2 + j in 32 bits.
+constexpr int64_t kMaxPointsH1 = 92681;
 constexpr key_t kNoKey = ~key_t(0);
 
 enum Metric : int { kEuclidean = 0, kManhattan = 1, kChebyshev = 2 };
@@ -52,6 +54,53 @@ PD_HD key_t tri_key_of_edge(uint64_t i, uint64_t j, uint64_t k) {
   return k > i ? tri_key(k, i, j) : (k > j ? tri_key(i, k, j) : tri_key(i, j, k));
 }
 
+// Combinatorial index of edge i > j (colexicographic rank), < 2^32 for n <= kMaxPointsH1.
+PD_HD uint32_t edge_index(uint32_t i, uint32_t j) {
+  return static_cast<uint32_t>(uint64_t(i) * (i - 1) / 2 + j);
+}
+PD_HD void edge_from_index(uint32_t e, uint32_t& i, uint32_t& j) {
+  // i = floor((1 + sqrt(1 + 8e)) / 2), corrected for rounding
+  uint64_t a = static_cast<uint64_t>((1.0 + sqrt(1.0 + 8.0 * double(e))) * 0.5);
+  while (a * (a - 1) / 2 > e) --a;
+  while ((a + 1) * a / 2 <= e) ++a;
+  i = static_cast<uint32_t>(a);
+  j = static_cast<uint32_t>(e - a * (a - 1) / 2);
+}
+
+PD_HD uint32_t float_bits(float f) {
+#if defined(__CUDA_ARCH__)
+  return __float_as_uint(f);
+#else
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+#endif
+}
+
+// H1 columns travel as (sort key, value) pairs, on the CPU and from the GPU: ascending keys are the
+// reverse filtration order (diameter descending: the bits of a non-negative float increase with it;
+// then edge index ascending); the value carries the zero-persistence cofacet vertex zk (or -1).
+PD_HD uint64_t column_sort_key(float d, uint32_t e) {
+  return (uint64_t(~float_bits(d + 0.0f)) << 32) | e;  // + 0.0f: -0 sorts as +0
+}
+PD_HD uint64_t column_value(int32_t zk, uint32_t e) { return (uint64_t(static_cast<uint32_t>(zk)) << 32) | e; }
+PD_HD int32_t column_value_zk(uint64_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v >> 32)); }
+PD_HD uint32_t column_value_edge(uint64_t v) { return static_cast<uint32_t>(v & 0xFFFFFFFFu); }
+
+// The F-last facet of triangle (a > b > c) among those with the triangle's diameter dt (facets by
+// increasing key are {b, c}, {a, c}, {a, b}; the first of diameter dt is the F-last one), as
+// (x > y) with the remaining vertex z. D is the n x n matrix of the cloud.
+PD_HD void last_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt, uint32_t& x,
+                      uint32_t& y, uint32_t& z) {
+  if (D[int64_t(b) * n + c] == dt) {
+    x = b, y = c, z = a;
+  } else if (D[int64_t(a) * n + c] == dt) {
+    x = a, y = c, z = b;
+  } else {
+    x = a, y = b, z = c;
+  }
+}
+
 // True when simplex (da, ka) comes before (db, kb) in F (same dimension).
 PD_HD bool f_before(float da, key_t ka, float db, key_t kb) {
   return da < db || (da == db && ka > kb);
@@ -66,7 +115,11 @@ PD_HD float point_distance(const T* x, const T* y, int64_t dim, int metric) {
   if (metric == kEuclidean) {
     for (int64_t q = 0; q < dim; ++q) {
       double t = static_cast<double>(x[q]) - static_cast<double>(y[q]);
+#if defined(__CUDA_ARCH__)
+      acc = __dadd_rn(acc, __dmul_rn(t, t));  // never fused into an FMA: same rounding as the CPU
+#else
       acc += t * t;
+#endif
     }
     return static_cast<float>(sqrt(acc));
   }

@@ -7,8 +7,6 @@
 #include <exception>
 #include <limits>
 #include <vector>
-#include <cstdio>
-#include <cstdlib>
 
 #include "common/check.h"
 #include "persistence/rips_batch.h"
@@ -28,20 +26,13 @@ void rips_matrix(const float* D, int64_t n, const Settings& s, CloudResult& out,
   if (n == 0) return;
   const float thr = effective_threshold(s.threshold);
   Forest forest;
-  static const bool prof = std::getenv("PD_PROF") != nullptr;
-  double t0 = omp_get_wtime();
   prim_from_matrix(D, n, thr, forest);
   out.h0 = h0_pairs(forest);
-  double t1_ = omp_get_wtime();
   if (s.maxdim >= 1 && n >= 3) {
     const float t1 = std::min(thr, enclosing_radius(D, n));
-    std::vector<Column> cols = collect_columns(D, n, t1, forest, threads);
-    double t2 = omp_get_wtime();
-    sort_columns(cols, threads);
-    double t3 = omp_get_wtime();
-    reduce_h1(D, n, t1, cols, out.h1);
-    double t4 = omp_get_wtime();
-    if (prof) fprintf(stderr, "n=%ld prim %.4f collect %.4f (cols %zu) sort %.4f reduce %.4f\n", (long)n, t1_-t0, t2-t1_, cols.size(), t3-t2, t4-t3);
+    std::vector<ColumnCode> codes = collect_columns(D, n, t1, forest, threads);
+    sort_columns(codes, threads);
+    reduce_h1(D, n, t1, decode_columns(codes.data(), codes.size(), D, n), out.h1);
   }
 }
 
@@ -58,9 +49,7 @@ void rips_points(const T* points, int64_t n, int64_t dim, int metric, const Sett
     return;
   }
   std::vector<float> D(static_cast<size_t>(n * n));
-  double t0 = omp_get_wtime();
   distance_matrix(points, n, dim, metric, D.data(), threads);
-  if (std::getenv("PD_PROF")) fprintf(stderr, "dist %.4f\n", omp_get_wtime() - t0);
   rips_matrix(D.data(), n, s, out, threads);
 }
 template void rips_points<float>(const float*, int64_t, int64_t, int, const Settings&, CloudResult&, int);
@@ -101,7 +90,7 @@ template <typename T>
 void upper_to_float(const T* M, int64_t n, float* D) {
   for (int64_t i = 0; i < n; ++i) {
     D[i * n + i] = 0.0f;
-    for (int64_t j = i + 1; j < n; ++j) D[i * n + j] = D[j * n + i] = static_cast<float>(M[i * n + j]);
+    for (int64_t j = i + 1; j < n; ++j) D[i * n + j] = D[j * n + i] = static_cast<float>(M[i * n + j]) + 0.0f;
   }
 }
 

@@ -76,11 +76,19 @@ void prim_from_points(const T* points, int64_t n, int64_t dim, int metric, float
 std::vector<Pair0> h0_pairs(const Forest& forest);
 
 // ---- H1 -------------------------------------------------------------------------------------
-// The columns of the H1 reduction; threshold must already include the enclosing-radius cap.
-std::vector<Column> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
-                                    int threads);
-// Sort in reverse filtration order: diameter descending, then edge key ascending.
-void sort_columns(std::vector<Column>& columns, int threads);
+// A column as (column_sort_key, column_value) of rips_common.h: the form the CUDA kernels emit.
+struct ColumnCode {
+  uint64_t key;
+  uint64_t value;
+};
+// The columns of the H1 reduction (edges <= threshold, not in the forest, not in an apparent pair),
+// unsorted; threshold must already include the enclosing-radius cap.
+std::vector<ColumnCode> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
+                                        int threads);
+// Ascending keys = reverse filtration order (diameter descending, then edge index ascending).
+void sort_columns(std::vector<ColumnCode>& codes, int threads);
+// Sorted codes -> columns of the reduction.
+std::vector<Column> decode_columns(const ColumnCode* codes, size_t count, const float* D, int64_t n);
 // Persistent cohomology reduction of the sorted columns; appends the H1 pairs in processing order.
 void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Column>& columns,
                std::vector<Pair1>& out);

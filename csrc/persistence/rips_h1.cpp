@@ -57,20 +57,6 @@ int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d
   return -1;
 }
 
-// The F-last facet of triangle (a > b > c) among those with the triangle's diameter dt (facets by
-// increasing key are {b, c}, {a, c}, {a, b}; the first of diameter dt is the F-last one), as
-// (x > y) with the remaining vertex z.
-inline void last_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt, uint32_t& x,
-                       uint32_t& y, uint32_t& z) {
-  if (D[int64_t(b) * n + c] == dt) {
-    x = b, y = c, z = a;
-  } else if (D[int64_t(a) * n + c] == dt) {
-    x = a, y = c, z = b;
-  } else {
-    x = a, y = b, z = c;
-  }
-}
-
 // The facet f of triangle (a > b > c) that forms an apparent pair (f, t) with it: f is the F-last
 // facet of t of diameter dt and t is the F-first cofacet of f of diameter dt; kNoKey if none.
 inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt) {
@@ -413,13 +399,13 @@ void parallel_sort(It first, It last, Cmp cmp, int threads) {
 
 }  // namespace
 
-std::vector<Column> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
-                                    int threads) {
+std::vector<ColumnCode> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
+                                        int threads) {
   const int nt = n >= 384 ? std::max(1, threads) : 1;  // below that the scan is well under a millisecond
-  std::vector<std::vector<Column>> parts(static_cast<size_t>(nt));
+  std::vector<std::vector<ColumnCode>> parts(static_cast<size_t>(nt));
 #pragma omp parallel num_threads(nt)
   {
-    std::vector<Column>& local = parts[static_cast<size_t>(omp_get_thread_num())];
+    std::vector<ColumnCode>& local = parts[static_cast<size_t>(omp_get_thread_num())];
 #pragma omp for schedule(dynamic, 8)
     for (int64_t i = 1; i < n; ++i) {
       const float* ri = D + i * n;
@@ -434,25 +420,32 @@ std::vector<Column> collect_columns(const float* D, int64_t n, float threshold, 
           last_facet(D, n, tri_a(t), tri_b(t), tri_c(t), d, x, y, z);
           if (x == uint32_t(i) && y == uint32_t(j)) continue;
         }
-        local.push_back({d, uint32_t(i), uint32_t(j), int32_t(k)});
+        const uint32_t e = edge_index(uint32_t(i), uint32_t(j));
+        local.push_back({column_sort_key(d, e), column_value(int32_t(k), e)});
       }
     }
   }
   size_t total = 0;
   for (auto& p : parts) total += p.size();
-  std::vector<Column> cols;
-  cols.reserve(total);
-  for (auto& p : parts) cols.insert(cols.end(), p.begin(), p.end());
-  return cols;
+  std::vector<ColumnCode> codes;
+  codes.reserve(total);
+  for (auto& p : parts) codes.insert(codes.end(), p.begin(), p.end());
+  return codes;
 }
 
-void sort_columns(std::vector<Column>& columns, int threads) {
+void sort_columns(std::vector<ColumnCode>& codes, int threads) {
   parallel_sort(
-      columns.begin(), columns.end(),
-      [](const Column& a, const Column& b) {
-        return a.diam > b.diam || (a.diam == b.diam && edge_key(a.i, a.j) < edge_key(b.i, b.j));
-      },
-      threads);
+      codes.begin(), codes.end(), [](const ColumnCode& a, const ColumnCode& b) { return a.key < b.key; }, threads);
+}
+
+std::vector<Column> decode_columns(const ColumnCode* codes, size_t count, const float* D, int64_t n) {
+  std::vector<Column> cols(count);
+  for (size_t q = 0; q < count; ++q) {
+    uint32_t i, j;
+    edge_from_index(column_value_edge(codes[q].value), i, j);
+    cols[q] = Column{D[int64_t(i) * n + j], i, j, column_value_zk(codes[q].value)};
+  }
+  return cols;
 }
 
 void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Column>& columns,
