@@ -430,6 +430,32 @@ def test_cpp_boundary_checks():
 
 # ---- CUDA -------------------------------------------------------------------------------------------
 
+def _packed_call(fn, clouds, distances, maxdim, threshold, metric=0):
+    from pydisent._dispatch import ref
+
+    flat = torch.cat([torch.as_tensor(c, dtype=torch.float64).reshape(-1) for c in clouds])
+    offsets = np.concatenate([[0], np.cumsum([len(c) for c in clouds])]).tolist()
+    dim = 0 if distances else clouds[0].shape[1]
+    return fn(ref(flat), offsets, dim, distances, metric, maxdim, threshold, True, 2)
+
+
+@pytest.mark.parametrize("distances", [False, True])
+def test_gpu_data_flow_emulation(distances, rng):
+    """The CUDA path's data flow (shared per-edge column test and key encoding, compaction, per-cloud
+    key sort, host reduction of the copied-back filtration) gives the CPU engine's results; only the
+    kernels themselves need a GPU to test."""
+    clouds = [cube(rng, 70), grid(rng, (5, 5, 3)), noisy_circle(rng, 60)[:, :2] @ np.ones((2, 3)) * 0.5,
+              cube(rng, 2), cube(rng, 0), cube(rng, 1), cube(rng, 3)]
+    if distances:
+        clouds = [distance_matrix(c, 0) for c in clouds]
+    for maxdim in (0, 1):
+        for thresh in (np.inf, 0.45):
+            a = _packed_call(_C.rips_cpu, clouds, distances, maxdim, thresh)
+            b = _packed_call(_C._rips_emulated_gpu_flow, clouds, distances, maxdim, thresh)
+            for key in a:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
 @pytest.mark.cuda
 def test_cuda_matches_cpu(rng):
     clouds = [noisy_circle(rng, 80), cube(rng, 150), grid(rng, (6, 6, 3)), cube(rng, 1), cube(rng, 2)[:, :2]]

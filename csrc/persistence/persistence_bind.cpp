@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -153,6 +154,22 @@ py::dict rips_cpu(const TensorRef& data, const std::vector<int64_t>& offsets, in
   return pack(res, generators);
 }
 
+py::dict rips_emulated_gpu_flow(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim,
+                                bool distances, int metric, int maxdim, double threshold, bool generators,
+                                int threads) {
+  check_host(data, "points_or_distances");
+  rips::BatchInput in = make_input(data, offsets, dim, distances);
+  rips::Settings s = make_settings(maxdim, threshold);
+  check_sizes(in, maxdim);
+  check_metric(metric);
+  std::vector<rips::CloudResult> res;
+  {
+    py::gil_scoped_release nogil;
+    res = rips::rips_batch_emulated_gpu_flow(in, metric, s, std::max(1, threads));
+  }
+  return pack(res, generators);
+}
+
 #ifdef PYDISENT_WITH_CUDA
 int64_t rips_cuda_workspace(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim,
                             bool distances, int maxdim) {
@@ -202,6 +219,11 @@ void register_persistence(py::module_& m) {
         py::arg("metric"), py::arg("maxdim"), py::arg("threshold"), py::arg("generators"), py::arg("threads"),
         "Vietoris-Rips H0/H1 of a packed batch of clouds (points or distance matrices) on the CPU.\n"
         "Returns a dict of packed numpy arrays: dgm0, off0, dgm1, off1 (and gen0, gen1).");
+  m.def("_rips_emulated_gpu_flow", &rips_emulated_gpu_flow, py::arg("data"), py::arg("offsets"), py::arg("dim"),
+        py::arg("distances"), py::arg("metric"), py::arg("maxdim"), py::arg("threshold"), py::arg("generators"),
+        py::arg("threads"),
+        "Tests only: the CUDA pipeline's data flow (per-edge column codes, compaction, per-cloud key sort, "
+        "host reduction) run on the CPU. Same arguments and result as rips_cpu.");
   m.def("rips_cuda_workspace", &rips_cuda_workspace, py::arg("data"), py::arg("offsets"), py::arg("dim"),
         py::arg("distances"), py::arg("maxdim"), "Bytes of device workspace rips_cuda needs for this batch.");
   m.def("rips_cuda", &rips_cuda, py::arg("data"), py::arg("offsets"), py::arg("dim"), py::arg("distances"),

@@ -24,6 +24,26 @@ struct BatchInput {
 
 std::vector<CloudResult> rips_batch_cpu(const BatchInput& in, int metric, const Settings& s, int threads);
 
+// A filtration built elsewhere (the GPU), copied to the host: per cloud the minimum spanning forest
+// and, for H1, the distance matrix, the H1 threshold and the sorted column codes.
+struct HostFiltration {
+  std::vector<int64_t> offsets;      // B + 1 vertex offsets
+  std::vector<int32_t> parent;       // per vertex, local indices (-1: root)
+  std::vector<float> length;         // per vertex
+  std::vector<int64_t> matrix_offsets;  // B + 1 (H1 only)
+  std::vector<float> D;              // packed n x n matrices (H1 only)
+  std::vector<float> threshold1;     // per cloud (H1 only)
+  std::vector<int64_t> column_offsets;  // B + 1 (H1 only)
+  std::vector<ColumnCode> codes;     // sorted by key within each cloud (H1 only)
+};
+// H0 pairs from the forests and the H1 reduction of the columns, one cloud per thread.
+std::vector<CloudResult> finish_batch(const HostFiltration& f, int maxdim, int threads);
+
+// The CUDA pipeline's data flow run on the CPU (tests only): per-edge classify_edge flags, stable
+// compaction, per-cloud sort of the keys, then finish_batch, exactly as rips_batch_cuda does.
+std::vector<CloudResult> rips_batch_emulated_gpu_flow(const BatchInput& in, int metric, const Settings& s,
+                                                      int threads);
+
 #ifdef PYDISENT_WITH_CUDA
 // The filtration is built on the GPU (one launch per stage for the whole batch) and the remaining
 // H1 reduction runs here on the CPU; `workspace` is a device buffer of at least

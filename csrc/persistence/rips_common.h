@@ -41,6 +41,9 @@ PD_HD key_t edge_key(uint64_t i, uint64_t j) { return (i << kVertexBits) | j; }
 PD_HD uint32_t edge_hi(key_t k) { return static_cast<uint32_t>(k >> kVertexBits); }
 PD_HD uint32_t edge_lo(key_t k) { return static_cast<uint32_t>(k & kVertexMask); }
 
+// Edge {a, b} in any order.
+PD_HD key_t undirected_edge_key(uint64_t a, uint64_t b) { return a > b ? edge_key(a, b) : edge_key(b, a); }
+
 // Triangle {a, b, c}, a > b > c.
 PD_HD key_t tri_key(uint64_t a, uint64_t b, uint64_t c) {
   return (a << (2 * kVertexBits)) | (b << kVertexBits) | c;
@@ -99,6 +102,38 @@ PD_HD void last_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_
   } else {
     x = a, y = b, z = c;
   }
+}
+
+// Largest k, k not in {i, j}, with ri[k] <= d and rj[k] <= d; -1 if none: the third vertex of the
+// zero-persistence pivot cofacet of edge (i, j) of diameter d. (The CPU uses a vectorised version of
+// the same scan, top_common_neighbor in rips_h1.cpp.)
+PD_HD int64_t top_common_neighbor_scalar(const float* ri, const float* rj, int64_t n, float d, int64_t i,
+                                         int64_t j) {
+  for (int64_t k = n - 1; k >= 0; --k)
+    if (ri[k] <= d && rj[k] <= d && k != i && k != j) return k;
+  return -1;
+}
+
+// The per-edge work of the GPU column kernel (and of its CPU emulation): edge number e of a cloud
+// of n points (D its matrix, parent its minimum spanning forest, t1 its H1 threshold) is an H1
+// column when it is within t1, not a forest edge and not the F-last facet of its zero-persistence
+// pivot cofacet (an apparent pair). Then its (sort key, value) code is returned.
+PD_HD bool classify_edge(const float* D, int64_t n, uint32_t e, float t1, const int32_t* parent, uint64_t& key,
+                         uint64_t& value) {
+  uint32_t i, j;
+  edge_from_index(e, i, j);
+  const float d = D[int64_t(i) * n + j];
+  if (!(d <= t1) || parent[i] == int32_t(j) || parent[j] == int32_t(i)) return false;
+  const int64_t k = top_common_neighbor_scalar(D + int64_t(i) * n, D + int64_t(j) * n, n, d, i, j);
+  if (k >= 0) {
+    const key_t t = tri_key_of_edge(i, j, uint64_t(k));
+    uint32_t x, y, z;
+    last_facet(D, n, tri_a(t), tri_b(t), tri_c(t), d, x, y, z);
+    if (x == i && y == j) return false;
+  }
+  key = column_sort_key(d, e);
+  value = column_value(int32_t(k), e);
+  return true;
 }
 
 // True when simplex (da, ka) comes before (db, kb) in F (same dimension).

@@ -149,6 +149,98 @@ static void run_batch(const BatchInput& in, const T* data, int metric, const Set
   if (error) std::rethrow_exception(error);
 }
 
+std::vector<CloudResult> finish_batch(const HostFiltration& f, int maxdim, int threads) {
+  const int64_t B = static_cast<int64_t>(f.offsets.size()) - 1;
+  std::vector<CloudResult> out(static_cast<size_t>(std::max<int64_t>(B, 0)));
+  std::exception_ptr error;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max(1, threads)) if (B > 1)
+  for (int64_t b = 0; b < B; ++b) {
+    try {
+      const int64_t v0 = f.offsets[b], n = f.offsets[b + 1] - v0;
+      Forest forest;
+      forest.parent.assign(f.parent.begin() + v0, f.parent.begin() + v0 + n);
+      forest.length.assign(f.length.begin() + v0, f.length.begin() + v0 + n);
+      out[b].h0 = h0_pairs(forest);
+      if (maxdim >= 1 && n >= 3) {
+        const float* D = f.D.data() + f.matrix_offsets[b];
+        const int64_t c0 = f.column_offsets[b], c1 = f.column_offsets[b + 1];
+        reduce_h1(D, n, f.threshold1[b], decode_columns(f.codes.data() + c0, static_cast<size_t>(c1 - c0), D, n),
+                  out[b].h1);
+      }
+    } catch (...) {
+#pragma omp critical(pydisent_rips_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+
+template <typename T>
+static std::vector<CloudResult> emulate(const BatchInput& in, const T* data, int metric, const Settings& s,
+                                        int threads) {
+  const int64_t B = static_cast<int64_t>(in.offsets.size()) - 1;
+  HostFiltration f;
+  f.offsets = in.offsets;
+  f.matrix_offsets.assign(static_cast<size_t>(B) + 1, 0);
+  std::vector<int64_t> edge_offsets(static_cast<size_t>(B) + 1, 0), src(static_cast<size_t>(B) + 1, 0);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t n = in.offsets[b + 1] - in.offsets[b];
+    f.matrix_offsets[b + 1] = f.matrix_offsets[b] + n * n;
+    edge_offsets[b + 1] = edge_offsets[b] + n * (n - 1) / 2;
+    src[b + 1] = src[b] + (in.distances ? n * n : n * in.dim);
+  }
+  const float thr = effective_threshold(s.threshold);
+  // "kernels": matrices, forests, H1 thresholds, per-edge flags and codes
+  f.D.resize(static_cast<size_t>(f.matrix_offsets[B]));
+  f.parent.assign(static_cast<size_t>(in.offsets[B]), -1);
+  f.length.assign(static_cast<size_t>(in.offsets[B]), 0.0f);
+  f.threshold1.assign(static_cast<size_t>(B), thr);
+  std::vector<uint8_t> flags(static_cast<size_t>(edge_offsets[B]), 0);
+  std::vector<ColumnCode> all(static_cast<size_t>(edge_offsets[B]));
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t n = in.offsets[b + 1] - in.offsets[b];
+    float* D = f.D.data() + f.matrix_offsets[b];
+    if (in.distances) {
+      check_matrix(data + src[b], n, b);
+      upper_to_float(data + src[b], n, D);
+    } else {
+      check_points(data + src[b], n * in.dim, b);
+      distance_matrix(data + src[b], n, in.dim, metric, D, 1);
+    }
+    Forest forest;
+    prim_from_matrix(D, n, thr, forest);
+    std::copy(forest.parent.begin(), forest.parent.end(), f.parent.begin() + in.offsets[b]);
+    std::copy(forest.length.begin(), forest.length.end(), f.length.begin() + in.offsets[b]);
+    if (s.maxdim < 1 || n < 3) continue;
+    f.threshold1[b] = std::min(thr, enclosing_radius(D, n));
+    for (int64_t e = 0; e < n * (n - 1) / 2; ++e) {
+      ColumnCode& c = all[edge_offsets[b] + e];
+      flags[edge_offsets[b] + e] = classify_edge(D, n, uint32_t(e), f.threshold1[b],
+                                                 f.parent.data() + in.offsets[b], c.key, c.value);
+    }
+  }
+  // "CUB": per-cloud counts, exclusive scan, stable compaction, segmented sort by key
+  f.column_offsets.assign(static_cast<size_t>(B) + 1, 0);
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t count = 0;
+    for (int64_t e = edge_offsets[b]; e < edge_offsets[b + 1]; ++e) count += flags[e];
+    f.column_offsets[b + 1] = f.column_offsets[b] + count;
+  }
+  for (int64_t e = 0; e < edge_offsets[B]; ++e)
+    if (flags[e]) f.codes.push_back(all[e]);
+  for (int64_t b = 0; b < B; ++b)
+    std::stable_sort(f.codes.begin() + f.column_offsets[b], f.codes.begin() + f.column_offsets[b + 1],
+                     [](const ColumnCode& x, const ColumnCode& y) { return x.key < y.key; });
+  return finish_batch(f, s.maxdim, threads);
+}
+
+std::vector<CloudResult> rips_batch_emulated_gpu_flow(const BatchInput& in, int metric, const Settings& s,
+                                                      int threads) {
+  if (in.dtype == DType::Float32) return emulate(in, static_cast<const float*>(in.data), metric, s, threads);
+  return emulate(in, static_cast<const double*>(in.data), metric, s, threads);
+}
+
 std::vector<CloudResult> rips_batch_cpu(const BatchInput& in, int metric, const Settings& s, int threads) {
   std::vector<CloudResult> out;
   if (in.dtype == DType::Float32)

@@ -20,8 +20,7 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 inline key_t undirected_key(int64_t a, int64_t b) {
-  return a > b ? edge_key(static_cast<uint64_t>(a), static_cast<uint64_t>(b))
-               : edge_key(static_cast<uint64_t>(b), static_cast<uint64_t>(a));
+  return undirected_edge_key(static_cast<uint64_t>(a), static_cast<uint64_t>(b));
 }
 }  // namespace
 
