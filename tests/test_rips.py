@@ -294,8 +294,8 @@ def test_list_of_clouds_of_different_sizes(rng):
 
 def test_thread_count_does_not_change_results(rng):
     batch = [cube(rng, 120) for _ in range(4)]
-    big = cube(rng, 400)  # parallel distance matrix, column collection
-    wide = cube(rng, 300, 128)  # parallel Prim (H0 from points)
+    big = cube(rng, 800, 32)  # parallel distance matrix and column collection
+    wide = cube(rng, 1100, 1000)  # parallel Prim (H0 from points)
     prev = _C.omp_max_threads()
     runs = []
     try:

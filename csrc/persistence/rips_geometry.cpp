@@ -64,8 +64,9 @@ void distance_matrix(const T* points, int64_t n, int64_t dim, int metric, float*
   std::vector<double> soa;
   to_soa(points, n, dim, soa);
   constexpr int64_t kBlock = 64;
-  // A parallel region costs a few microseconds (much more on a loaded machine): only for big matrices.
-  const int nt = (n * n * std::max<int64_t>(dim, 1) >= (int64_t(1) << 21)) ? std::max(1, threads) : 1;
+  // A parallel region costs microseconds on an idle machine but a scheduler time slice when the
+  // cores are oversubscribed: only matrices that take several milliseconds on one thread.
+  const int nt = (n * n * std::max<int64_t>(dim, 1) >= (int64_t(1) << 24)) ? std::max(1, threads) : 1;
 #pragma omp parallel num_threads(nt)
   {
     std::vector<double> acc(static_cast<size_t>(n));

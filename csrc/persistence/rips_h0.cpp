@@ -75,7 +75,9 @@ void prim_from_points(const T* points, int64_t n, int64_t dim, int metric, float
   forest.parent.assign(static_cast<size_t>(n), -1);
   forest.length.assign(static_cast<size_t>(n), 0.0f);
   if (n <= 1) return;
-  const int nt = (n >= 256 && n * dim >= (int64_t(1) << 15)) ? std::max(1, threads) : 1;
+  // Prim needs one barrier per step; on an oversubscribed machine each barrier can cost a scheduler
+  // time slice, so threads only pay off when a step itself is heavy (~1M coordinate differences).
+  const int nt = (n >= 1024 && n * dim >= (int64_t(1) << 20)) ? std::max(1, threads) : 1;
   struct alignas(64) Slot {
     float d;
     key_t key;

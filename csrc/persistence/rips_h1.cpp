@@ -401,7 +401,7 @@ void parallel_sort(It first, It last, Cmp cmp, int threads) {
 
 std::vector<ColumnCode> collect_columns(const float* D, int64_t n, float threshold, const Forest& forest,
                                         int threads) {
-  const int nt = n >= 384 ? std::max(1, threads) : 1;  // below that the scan is well under a millisecond
+  const int nt = n >= 768 ? std::max(1, threads) : 1;  // below that the scan takes a few milliseconds at most
   std::vector<std::vector<ColumnCode>> parts(static_cast<size_t>(nt));
 #pragma omp parallel num_threads(nt)
   {
