@@ -77,9 +77,7 @@ uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, 
   const float floor_d = std::max(d, lo_d);  // no remaining entry has a smaller diameter
   bool done = false;
   // k descending: within one diameter, larger k = larger key = earlier in F.
-  auto visit = [&](uint32_t k, key_t key) {
-    const float t = std::max(d, std::max(ri[k], rj[k]));
-    if (t > thr) return;
+  auto visit = [&](float t, key_t key) {
     if (t < lo_d || (t == lo_d && (key > lo_key || (key == lo_key && !inclusive)))) return;  // at/before the bound
     if (count == B) {
       if (!(t < bd[B - 1])) return;  // ties: the earlier k (larger key) is already in
@@ -95,26 +93,36 @@ uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, 
     bk[q] = key;
     if (count == B && bd[B - 1] == floor_d) done = true;
   };
-  // Blocks of W third vertices are skipped when none can enter the selection (a conservative,
-  // branch-free test the compiler vectorises); the exact test runs on the survivors.
+  // Blocks of W third vertices: the diameters are computed branch-free (vectorised) and a block is
+  // skipped when none can enter the selection; otherwise only the survivors of the cheap
+  // diameter test reach the exact (key-aware) test.
   constexpr uint32_t W = 16;
+  float tb[W];
   auto scan = [&](uint32_t lo, uint32_t hi, auto key_of) {  // k in [lo, hi), descending
     uint32_t k = hi;
     while (k > lo && !done) {
       const uint32_t base = (k - lo >= W) ? k - W : lo;
-      const float cut = count == B ? bd[B - 1] : thr;
-      if (k - base == W) {
-        int any = 0;
+      const uint32_t len = k - base;
+      float cut = count == B ? bd[B - 1] : thr;
+      int any = 0;
+      if (len == W) {
         for (uint32_t q = 0; q < W; ++q) {
           const float t = std::max(d, std::max(ri[base + q], rj[base + q]));
+          tb[q] = t;
           any |= static_cast<int>(t <= cut) & static_cast<int>(t >= lo_d);
         }
-        if (!any) {
-          k = base;
-          continue;
+      } else {
+        for (uint32_t q = 0; q < len; ++q) tb[q] = std::max(d, std::max(ri[base + q], rj[base + q]));
+        any = 1;
+      }
+      if (any) {
+        for (uint32_t q = len; q-- > 0 && !done;) {
+          const float t = tb[q];
+          if (t > cut || t < lo_d) continue;
+          visit(t, key_of(base + q));
+          cut = count == B ? bd[B - 1] : thr;
         }
       }
-      for (uint32_t q = k; q-- > base && !done;) visit(q, key_of(q));
       k = base;
     }
   };
@@ -135,7 +143,7 @@ class PivotMap {
   void reset(size_t expected) {
     size_t cap = 16;
     while (cap < 2 * expected + 16) cap <<= 1;
-    slots_.assign(cap, Slot{kNoKey, -1});
+    slots_.assign(cap, Slot{kNoKey, -1});  // keeps the allocation when it is large enough
     mask_ = cap - 1;
     size_ = 0;
   }
@@ -199,7 +207,14 @@ struct Stream {
 
 class Reducer {
  public:
-  Reducer(const float* D, int64_t n, float threshold) : D_(D), n_(n), thr_(threshold) {}
+  // One reducer per thread is reused across clouds so its buffers (pivot map, stream pool, V) keep
+  // their capacity: for clouds of ~100 points allocation would otherwise dominate.
+  void reset(const float* D, int64_t n, float threshold) {
+    D_ = D;
+    n_ = n;
+    thr_ = threshold;
+    used_ = 0;
+  }
 
   void run(const std::vector<Column>& cols, std::vector<Pair1>& out) {
     pivots_.reset(cols.size());
@@ -313,8 +328,10 @@ class Reducer {
     if (s.batch < 1024) s.batch *= 4;
     sel_d_.resize(B);
     sel_k_.resize(B);
-    const uint32_t count = select_batch(D_ + int64_t(s.i) * n_, D_ + int64_t(s.j) * n_, uint32_t(n_), s.i, s.j, s.d,
-                                        thr_, s.lo_d, s.lo_key, s.lo_inclusive, B, sel_d_.data(), sel_k_.data());
+    const float* ri = D_ + int64_t(s.i) * n_;
+    const float* rj = D_ + int64_t(s.j) * n_;
+    const uint32_t count = select_batch(ri, rj, uint32_t(n_), s.i, s.j, s.d, thr_, s.lo_d, s.lo_key,
+                                        s.lo_inclusive, B, sel_d_.data(), sel_k_.data());
     s.buf.resize(count);
     for (uint32_t q = 0; q < count; ++q) s.buf[q] = Entry{sel_d_[q], sel_k_[q]};
     s.pos = 0;
@@ -359,9 +376,9 @@ class Reducer {
     return Entry{kInf, kNoKey};
   }
 
-  const float* D_;
-  int64_t n_;
-  float thr_;
+  const float* D_ = nullptr;
+  int64_t n_ = 0;
+  float thr_ = 0;
   PivotMap pivots_;
   std::vector<size_t> v_begin_;
   std::vector<key_t> v_keys_;
@@ -450,7 +467,8 @@ std::vector<Column> decode_columns(const ColumnCode* codes, size_t count, const 
 
 void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Column>& columns,
                std::vector<Pair1>& out) {
-  Reducer r(D, n, threshold);
+  static thread_local Reducer r;
+  r.reset(D, n, threshold);
   r.run(columns, out);
 }
 
