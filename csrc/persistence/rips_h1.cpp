@@ -470,6 +470,7 @@ void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Col
   static thread_local Reducer r;
   r.reset(D, n, threshold);
   r.run(columns, out);
+  if (columns.size() > (size_t(1) << 16)) r = Reducer();  // do not hold a big cloud's buffers for ever
 }
 
 }  // namespace rips
