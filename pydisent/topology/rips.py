@@ -82,8 +82,12 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
     packed, offsets, dim = _pack(clouds, whole, distances)
     if distances:
         _check_matrices(clouds)
-    else:
+    elif packed.is_cuda:
         check_finite(packed, _ARG)
+    elif not np.isfinite(packed.numpy()).all():
+        # numpy, not torch, on the CPU: a torch reduction would wake torch's OpenMP pool, which then
+        # competes with the engine's threads (and costs more than the check itself).
+        raise ValueError(f"argument '{_ARG}' contains NaN or infinite values")
 
     if backend == "torch":
         results = _run_reference(clouds, distances, metric_code, maxdim, threshold, return_generators)
@@ -199,23 +203,27 @@ def _pack(clouds: list[torch.Tensor], whole: torch.Tensor | None, distances: boo
 
 
 def _check_matrices(clouds: list[torch.Tensor]) -> None:
+    """Square matrices were checked already; here NaN, negative entries, the diagonal, symmetry
+    (numpy on the CPU, see the note in vietoris_rips; torch on CUDA)."""
     for i, m in enumerate(clouds):
         where = f" (cloud {i})" if len(clouds) > 1 else ""
         if m.numel() == 0:
             continue
-        if bool(torch.isnan(m).any()):
+        xp = torch if m.is_cuda else np
+        a = m if m.is_cuda else m.numpy()
+        if bool(xp.isnan(a).any()):
             raise ValueError(f"argument '{_ARG}'{where} contains NaN distances")
-        if bool((m < 0).any()):
+        if bool((a < 0).any()):
             raise ValueError(f"argument '{_ARG}'{where} contains negative distances")
-        if bool((torch.diagonal(m) != 0).any()):
+        if bool((xp.diagonal(a) != 0).any()):
             raise ValueError(f"argument '{_ARG}'{where} must be a distance matrix with a zero diagonal")
-        a, b = m, m.transpose(0, 1)
-        tol = 1e-5 * torch.maximum(a.abs(), b.abs())
-        bad = (a != b) & ~((a - b).abs() <= tol)
+        b = a.T
+        tol = 1e-5 * xp.maximum(xp.abs(a), xp.abs(b))
+        bad = (a != b) & ~(xp.abs(a - b) <= tol)
         if bool(bad.any()):
-            i0, j0 = (int(v) for v in bad.nonzero()[0])
+            i0, j0 = (int(v) for v in xp.argwhere(bad)[0])
             raise ValueError(f"argument '{_ARG}'{where} must be a symmetric distance matrix: "
-                             f"D[{i0}, {j0}] = {float(m[i0, j0])} but D[{j0}, {i0}] = {float(m[j0, i0])}")
+                             f"D[{i0}, {j0}] = {float(a[i0, j0])} but D[{j0}, {i0}] = {float(a[j0, i0])}")
 
 
 # ---- backends -------------------------------------------------------------------------------------
