@@ -313,6 +313,36 @@ def test_thread_count_does_not_change_results(rng):
             np.testing.assert_array_equal(a.generators[k], b.generators[k])
 
 
+def test_portable_kernels_match_avx2(seed, tmp_path):
+    """PYDISENT_RIPS_GENERIC=1 selects the portable scan kernels instead of the AVX2 ones (chosen at
+    load time); both must give identical diagrams and generators."""
+    import os
+    import subprocess
+    import sys
+
+    code = f"""
+import numpy as np
+from pydisent.topology import vietoris_rips
+rng = np.random.default_rng({seed})
+clouds = [rng.random((150, 3)), rng.integers(0, 5, (100, 2)).astype(float), rng.random((40, 1)), rng.random((300, 8))]
+out = {{}}
+for c, x in enumerate(clouds):
+    dg = vietoris_rips(x, return_generators=True)
+    for k in range(2):
+        out[f"d{{c}}_{{k}}"] = dg[k]
+        out[f"g{{c}}_{{k}}"] = dg.generators[k]
+np.savez(r"{tmp_path}/" + __import__("os").environ.get("TAG", "x"), **out)
+"""
+    runs = {}
+    for tag, generic in (("avx2", "0"), ("generic", "1")):
+        env = dict(os.environ, PYDISENT_RIPS_GENERIC=generic, TAG=tag, OMP_NUM_THREADS="1")
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=os.getcwd(), timeout=120)
+        runs[tag] = np.load(tmp_path / f"{tag}.npz")
+    assert set(runs["avx2"].files) == set(runs["generic"].files)
+    for key in runs["avx2"].files:
+        np.testing.assert_array_equal(runs["avx2"][key], runs["generic"][key], err_msg=key)
+
+
 def test_diagrams_container(rng):
     dg = vietoris_rips(noisy_circle(rng, 40))
     assert dg["dgms"] is dg.dgms and dg[0] is dg.dgms[0] and len(dg) == 2 and dg.maxdim == 1

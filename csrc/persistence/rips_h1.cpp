@@ -17,9 +17,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <vector>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "persistence/rips_engine.h"
 
@@ -31,10 +36,10 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Largest k >= floor, k not in {i, j}, with ri[k] <= d and rj[k] <= d; -1 if none.
-// The block test is branch-free so the compiler vectorises it; most rows exit after a few blocks.
-PD_MULTIVERSION
-int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
-                            int64_t floor) {
+// Portable version: a branch-free block test the compiler vectorises, then a scalar rescan of the
+// block that has a hit.
+int64_t top_common_neighbor_generic(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
+                                    int64_t floor) {
   constexpr int64_t W = 32;
   const uint32_t ui = static_cast<uint32_t>(i), uj = static_cast<uint32_t>(j);
   int64_t k = n;
@@ -57,6 +62,46 @@ int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d
   return -1;
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+// Chosen once at load time; PYDISENT_RIPS_GENERIC=1 forces the portable kernels (the tests compare
+// both, the results must be identical).
+bool use_avx2() {
+  const char* env = std::getenv("PYDISENT_RIPS_GENERIC");
+  return __builtin_cpu_supports("avx2") && !(env && env[0] == '1');
+}
+
+// AVX2: compare masks give the position of the highest hit directly (most edges find theirs in the
+// first block, so locating it is most of the work). Same result as the generic version.
+__attribute__((target("avx2"))) int64_t top_common_neighbor_avx2(const float* ri, const float* rj, int64_t n,
+                                                                  float d, int64_t i, int64_t j, int64_t floor) {
+  const __m256 vd = _mm256_set1_ps(d);
+  int64_t k = n;
+  while (k - 16 >= floor) {
+    const int64_t base = k - 16;
+    const __m256 lo = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(ri + base), vd, _CMP_LE_OQ),
+                                    _mm256_cmp_ps(_mm256_loadu_ps(rj + base), vd, _CMP_LE_OQ));
+    const __m256 hi = _mm256_and_ps(_mm256_cmp_ps(_mm256_loadu_ps(ri + base + 8), vd, _CMP_LE_OQ),
+                                    _mm256_cmp_ps(_mm256_loadu_ps(rj + base + 8), vd, _CMP_LE_OQ));
+    uint32_t mask = static_cast<uint32_t>(_mm256_movemask_ps(lo)) | (static_cast<uint32_t>(_mm256_movemask_ps(hi)) << 8);
+    if (i >= base && i < k) mask &= ~(1u << (i - base));
+    if (j >= base && j < k) mask &= ~(1u << (j - base));
+    if (mask) return base + 31 - __builtin_clz(mask);
+    k = base;
+  }
+  for (int64_t q = k - 1; q >= floor; --q)
+    if (ri[q] <= d && rj[q] <= d && q != i && q != j) return q;
+  return -1;
+}
+
+using TopCommonFn = int64_t (*)(const float*, const float*, int64_t, float, int64_t, int64_t, int64_t);
+const TopCommonFn top_common_neighbor = use_avx2() ? &top_common_neighbor_avx2 : &top_common_neighbor_generic;
+#else
+inline int64_t top_common_neighbor(const float* ri, const float* rj, int64_t n, float d, int64_t i, int64_t j,
+                                   int64_t floor) {
+  return top_common_neighbor_generic(ri, rj, n, d, i, j, floor);
+}
+#endif
+
 // The facet f of triangle (a > b > c) that forms an apparent pair (f, t) with it: f is the F-last
 // facet of t of diameter dt and t is the F-first cofacet of f of diameter dt; kNoKey if none.
 inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, uint32_t c, float dt) {
@@ -70,7 +115,42 @@ inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, u
 // The first B cofacets of edge (i > j, diameter d) in filtration order that come strictly after
 // (lo_d, lo_key) (or equal to it when `inclusive`), with diameter <= thr, into (bd, bk) sorted;
 // returns how many were found (< B: the coboundary is exhausted).
-PD_MULTIVERSION
+// Diameters max(d, ri[k], rj[k]) of the block k in [base, base + len) (len <= 16) into tb, and the
+// bit mask of those in [lo, cut].
+uint32_t block_mask_generic(const float* ri, const float* rj, uint32_t base, uint32_t len, float d, float cut,
+                            float lo, float* tb) {
+  uint32_t mask = 0;
+  for (uint32_t q = 0; q < len; ++q) {
+    const float t = std::max(d, std::max(ri[base + q], rj[base + q]));
+    tb[q] = t;
+    mask |= static_cast<uint32_t>(t <= cut && t >= lo) << q;
+  }
+  return mask;
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target("avx2"))) uint32_t block_mask_avx2(const float* ri, const float* rj, uint32_t base,
+                                                         uint32_t len, float d, float cut, float lo, float* tb) {
+  if (len != 16) return block_mask_generic(ri, rj, base, len, d, cut, lo, tb);
+  const __m256 vd = _mm256_set1_ps(d), vc = _mm256_set1_ps(cut), vl = _mm256_set1_ps(lo);
+  uint32_t mask = 0;
+  for (uint32_t h = 0; h < 2; ++h) {
+    const __m256 t = _mm256_max_ps(vd, _mm256_max_ps(_mm256_loadu_ps(ri + base + 8 * h), _mm256_loadu_ps(rj + base + 8 * h)));
+    _mm256_storeu_ps(tb + 8 * h, t);
+    const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(t, vc, _CMP_LE_OQ), _mm256_cmp_ps(t, vl, _CMP_GE_OQ));
+    mask |= static_cast<uint32_t>(_mm256_movemask_ps(ok)) << (8 * h);
+  }
+  return mask;
+}
+using BlockMaskFn = uint32_t (*)(const float*, const float*, uint32_t, uint32_t, float, float, float, float*);
+const BlockMaskFn block_mask = use_avx2() ? &block_mask_avx2 : &block_mask_generic;
+#else
+inline uint32_t block_mask(const float* ri, const float* rj, uint32_t base, uint32_t len, float d, float cut,
+                           float lo, float* tb) {
+  return block_mask_generic(ri, rj, base, len, d, cut, lo, tb);
+}
+#endif
+
 uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, uint32_t j, float d, float thr,
                       float lo_d, key_t lo_key, bool inclusive, uint32_t B, float* bd, key_t* bk) {
   uint32_t count = 0;
@@ -93,35 +173,22 @@ uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, 
     bk[q] = key;
     if (count == B && bd[B - 1] == floor_d) done = true;
   };
-  // Blocks of W third vertices: the diameters are computed branch-free (vectorised) and a block is
-  // skipped when none can enter the selection; otherwise only the survivors of the cheap
-  // diameter test reach the exact (key-aware) test.
-  constexpr uint32_t W = 16;
-  float tb[W];
+  // Blocks of up to 16 third vertices: block_mask gives their diameters and a bit per vertex that
+  // passes the cheap diameter test; only those reach the exact (key-aware) test, highest k first.
+  float tb[16];
   auto scan = [&](uint32_t lo, uint32_t hi, auto key_of) {  // k in [lo, hi), descending
     uint32_t k = hi;
     while (k > lo && !done) {
-      const uint32_t base = (k - lo >= W) ? k - W : lo;
-      const uint32_t len = k - base;
+      const uint32_t base = (k - lo >= 16) ? k - 16 : lo;
       float cut = count == B ? bd[B - 1] : thr;
-      int any = 0;
-      if (len == W) {
-        for (uint32_t q = 0; q < W; ++q) {
-          const float t = std::max(d, std::max(ri[base + q], rj[base + q]));
-          tb[q] = t;
-          any |= static_cast<int>(t <= cut) & static_cast<int>(t >= lo_d);
-        }
-      } else {
-        for (uint32_t q = 0; q < len; ++q) tb[q] = std::max(d, std::max(ri[base + q], rj[base + q]));
-        any = 1;
-      }
-      if (any) {
-        for (uint32_t q = len; q-- > 0 && !done;) {
-          const float t = tb[q];
-          if (t > cut || t < lo_d) continue;
-          visit(t, key_of(base + q));
-          cut = count == B ? bd[B - 1] : thr;
-        }
+      uint32_t mask = block_mask(ri, rj, base, k - base, d, cut, lo_d, tb);
+      while (mask && !done) {
+        const uint32_t q = 31u - static_cast<uint32_t>(__builtin_clz(mask));
+        mask &= ~(1u << q);
+        const float t = tb[q];
+        if (t > cut) continue;  // the cut may have tightened since the mask was taken
+        visit(t, key_of(base + q));
+        cut = count == B ? bd[B - 1] : thr;
       }
       k = base;
     }
