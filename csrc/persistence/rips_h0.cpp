@@ -9,6 +9,8 @@
 #include <limits>
 #include <numeric>
 #include <vector>
+#include <atomic>
+#include <thread>
 
 #include "persistence/rips_engine.h"
 #include "persistence/rips_geometry.h"
@@ -64,99 +66,165 @@ void prim_from_matrix(const float* D, int64_t n, float threshold, Forest& forest
   }
 }
 
-// Parallel Prim with ONE barrier per step: each thread owns a fixed block of vertices, kept
-// compacted in thread-private arrays (coordinates as SoA, best distance/key/parent). Per step every
-// thread relaxes its block against the newest tree vertex and posts its local F-minimum in a slot
-// (double-buffered by step parity, so a fast thread never overwrites slots a slow one still reads);
-// after the barrier all threads pick the same global winner and its owner removes it.
+// Prim from the points, O(n) memory. The vertices not yet in the tree are kept compacted
+// (coordinates as SoA, best distance/key/parent; a vertex leaves by swap-with-last).
+//
+// Threads: a step (relax every remaining vertex against the newest tree vertex, then take the
+// F-minimum) is cut into chunks that threads claim dynamically; the master thread works through
+// the chunks itself and only waits for chunks another thread has actually claimed. So a thread
+// that is not running (oversubscribed cores) never stalls a step, unlike a barrier per step, which
+// costs a scheduler time slice per step in that case. Claims go through one atomic word holding
+// (step, next chunk): a late compare-exchange from an older step always fails.
+namespace {
+inline void cpu_relax(unsigned& spins) {
+  if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  } else {
+    std::this_thread::yield();
+  }
+}
+}  // namespace
+
 template <typename T>
 void prim_from_points(const T* points, int64_t n, int64_t dim, int metric, float threshold, Forest& forest,
                       int threads) {
   forest.parent.assign(static_cast<size_t>(n), -1);
   forest.length.assign(static_cast<size_t>(n), 0.0f);
   if (n <= 1) return;
-  // Prim needs one barrier per step; on an oversubscribed machine each barrier can cost a scheduler
-  // time slice, so threads only pay off when a step itself is heavy (~1M coordinate differences).
-  const int nt = (n >= 1024 && n * dim >= (int64_t(1) << 20)) ? std::max(1, threads) : 1;
-  struct alignas(64) Slot {
-    float d;
-    key_t key;
-    int32_t vertex;      // local F-minimum (-1: none within the threshold)
-    int32_t first_free;  // smallest vertex not in the tree (-1: none left)
+  const int nt = (n >= 1024 && n * dim >= (int64_t(1) << 16)) ? std::max(1, threads) : 1;
+
+  std::vector<double> soa;
+  to_soa(points, n, dim, soa);
+  std::vector<int32_t> vid(static_cast<size_t>(n)), bp(static_cast<size_t>(n), -1);
+  std::iota(vid.begin(), vid.end(), 0);
+  std::vector<float> bd(static_cast<size_t>(n), kInf), dist(static_cast<size_t>(n));
+  std::vector<key_t> bk(static_cast<size_t>(n), 0);
+  std::vector<double> acc(static_cast<size_t>(n)), x(static_cast<size_t>(std::max<int64_t>(dim, 1)));
+  int64_t m = n, cur = 0;
+
+  auto remove_position = [&](int64_t pos) {
+    const int64_t last = m - 1;
+    if (pos != last) {
+      for (int64_t q = 0; q < dim; ++q) soa[q * n + pos] = soa[q * n + last];
+      vid[pos] = vid[last];
+      bd[pos] = bd[last];
+      bk[pos] = bk[last];
+      bp[pos] = bp[last];
+    }
+    --m;
   };
-  std::vector<Slot> slots(static_cast<size_t>(2 * nt));
+  auto take_coordinates = [&](int64_t pos) {
+    for (int64_t q = 0; q < dim; ++q) x[q] = soa[q * n + pos];
+  };
+  take_coordinates(0);
+  remove_position(0);
+
+  struct ChunkBest {
+    int64_t best, first_free;  // positions, -1: none
+  };
+  // Relax positions [begin, end) against `cur` and return their F-minimum and smallest vertex.
+  auto relax = [&](int64_t begin, int64_t end) {
+    soa_distances(soa.data(), n, dim, x.data(), begin, end, metric, acc.data(), dist.data());
+    ChunkBest r{-1, -1};
+    for (int64_t p = begin; p < end; ++p) {
+      const float d = dist[p];
+      if (d <= threshold && d <= bd[p]) {
+        const key_t k = undirected_key(cur, vid[p]);
+        if (d < bd[p] || k > bk[p]) {
+          bd[p] = d;
+          bk[p] = k;
+          bp[p] = static_cast<int32_t>(cur);
+        }
+      }
+      if (r.first_free < 0 || vid[p] < vid[r.first_free]) r.first_free = p;
+      if (bd[p] <= threshold && (r.best < 0 || f_before(bd[p], bk[p], bd[r.best], bk[r.best]))) r.best = p;
+    }
+    return r;
+  };
+  auto combine = [&](ChunkBest a, const ChunkBest& b) {
+    if (b.best >= 0 && (a.best < 0 || f_before(bd[b.best], bk[b.best], bd[a.best], bk[a.best]))) a.best = b.best;
+    if (b.first_free >= 0 && (a.first_free < 0 || vid[b.first_free] < vid[a.first_free])) a.first_free = b.first_free;
+    return a;
+  };
+  auto advance = [&](const ChunkBest& all) {  // the step's winner joins the tree
+    const int64_t pos = all.best >= 0 ? all.best : all.first_free;
+    cur = vid[pos];
+    if (all.best >= 0) {
+      forest.parent[cur] = bp[pos];
+      forest.length[cur] = bd[pos];
+    }
+    take_coordinates(pos);
+    remove_position(pos);
+  };
+
+  if (nt == 1) {
+    for (int64_t added = 1; added < n; ++added) advance(relax(0, m));
+    return;
+  }
+
+  // Thread t owns positions [m t / nt, m (t + 1) / nt) (cache-local: compaction moves only one
+  // vertex per step), cut into kSub sub-chunks claimed through t's own atomic word
+  // step (32 bits) | next sub-chunk (32 bits). A thread claims its own sub-chunks first, then steals
+  // unclaimed ones of the others. A claim is a compare-exchange on the whole word, so it only
+  // succeeds for the published step, and the master cannot leave a step before every claimed
+  // sub-chunk is done.
+  constexpr uint64_t kStop = 0xFFFFFFFFull;
+  constexpr int64_t kSub = 4;
+  struct alignas(64) Word {
+    std::atomic<uint64_t> v{0};
+  };
+  std::vector<Word> words(static_cast<size_t>(nt));
+  std::atomic<int64_t> done{0};
+  std::vector<ChunkBest> results(static_cast<size_t>(nt * kSub));
+  auto work_on = [&](int u, uint64_t step) {
+    std::atomic<uint64_t>& w = words[u].v;
+    uint64_t c = w.load(std::memory_order_acquire);
+    while ((c >> 32) == step) {
+      const int64_t k = static_cast<int64_t>(c & 0xFFFFFFFFull);
+      if (k >= kSub) return;
+      if (!w.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
+      // m, cur and x belong to this step: the master waits for this sub-chunk.
+      const int64_t lo = m * u / nt, hi = m * (u + 1) / nt;
+      results[u * kSub + k] = relax(lo + (hi - lo) * k / kSub, lo + (hi - lo) * (k + 1) / kSub);
+      done.fetch_add(1, std::memory_order_release);
+      c = w.load(std::memory_order_acquire);
+    }
+  };
+  auto work = [&](int me, uint64_t step) {
+    for (int q = 0; q < nt; ++q) work_on((me + q) % nt, step);
+  };
 
 #pragma omp parallel num_threads(nt)
   {
-    const int tid = omp_get_thread_num();
-    const int nth = omp_get_num_threads();
-    const int64_t begin = n * tid / nth, end = n * (tid + 1) / nth;
-    const int64_t cap = std::max<int64_t>(end - begin, 1);
-    std::vector<double> soa(static_cast<size_t>(cap * dim)), acc(static_cast<size_t>(cap));
-    std::vector<int32_t> vid(static_cast<size_t>(cap)), bp(static_cast<size_t>(cap), -1);
-    std::vector<float> bd(static_cast<size_t>(cap), kInf), dist(static_cast<size_t>(cap));
-    std::vector<key_t> bk(static_cast<size_t>(cap), 0);
-    std::vector<double> x(static_cast<size_t>(std::max<int64_t>(dim, 1)));
-    int64_t m = end - begin;
-    for (int64_t p = 0; p < m; ++p) {
-      vid[p] = static_cast<int32_t>(begin + p);
-      for (int64_t q = 0; q < dim; ++q) soa[q * cap + p] = static_cast<double>(points[(begin + p) * dim + q]);
-    }
-    auto remove_position = [&](int64_t pos) {
-      const int64_t last = m - 1;
-      if (pos != last) {
-        for (int64_t q = 0; q < dim; ++q) soa[q * cap + pos] = soa[q * cap + last];
-        vid[pos] = vid[last];
-        bd[pos] = bd[last];
-        bk[pos] = bk[last];
-        bp[pos] = bp[last];
+    const int me = omp_get_thread_num();
+    if (me == 0) {
+      for (int64_t added = 1; added < n; ++added) {
+        done.store(0, std::memory_order_relaxed);
+        for (int u = 0; u < nt; ++u) words[u].v.store(uint64_t(added) << 32, std::memory_order_release);  // publish
+        work(0, uint64_t(added));
+        unsigned spins = 0;
+        while (done.load(std::memory_order_acquire) < nt * kSub) cpu_relax(spins);
+        ChunkBest all{-1, -1};
+        for (int64_t k = 0; k < nt * kSub; ++k) all = combine(all, results[k]);
+        advance(all);
       }
-      --m;
-    };
-    auto load_point = [&](int64_t v) {
-      for (int64_t q = 0; q < dim; ++q) x[q] = static_cast<double>(points[v * dim + q]);
-    };
-    int64_t cur = 0;  // the tree starts at vertex 0
-    load_point(0);
-    if (begin == 0 && m > 0) remove_position(0);  // vertex 0 sits at position 0 of block 0
-
-    for (int64_t added = 1; added < n; ++added) {
-      soa_distances(soa.data(), cap, dim, x.data(), 0, m, metric, acc.data(), dist.data());
-      int64_t best = -1, first_free = -1;
-      for (int64_t p = 0; p < m; ++p) {
-        const float d = dist[p];
-        if (d <= threshold && d <= bd[p]) {
-          const key_t k = undirected_key(cur, vid[p]);
-          if (d < bd[p] || k > bk[p]) {
-            bd[p] = d;
-            bk[p] = k;
-            bp[p] = static_cast<int32_t>(cur);
-          }
+      for (int u = 0; u < nt; ++u) words[u].v.store(kStop << 32, std::memory_order_release);
+    } else {
+      uint64_t seen = 0;
+      unsigned spins = 0;
+      while (true) {
+        const uint64_t step = words[me].v.load(std::memory_order_acquire) >> 32;
+        if (step == kStop) break;
+        if (step != seen && step != 0) {
+          work(me, step);
+          seen = step;
+          spins = 0;
+        } else {
+          cpu_relax(spins);
         }
-        if (first_free < 0 || vid[p] < vid[first_free]) first_free = p;
-        if (bd[p] <= threshold && (best < 0 || f_before(bd[p], bk[p], bd[best], bk[best]))) best = p;
       }
-      Slot* row = slots.data() + (added & 1) * nth;
-      row[tid] = Slot{best >= 0 ? bd[best] : kInf, best >= 0 ? bk[best] : 0, best >= 0 ? vid[best] : -1,
-                      first_free >= 0 ? vid[first_free] : -1};
-#pragma omp barrier
-      int win = -1, free_win = -1;
-      for (int t = 0; t < nth; ++t) {
-        const Slot& sl = row[t];
-        if (sl.vertex >= 0 && (win < 0 || f_before(sl.d, sl.key, row[win].d, row[win].key))) win = t;
-        if (sl.first_free >= 0 && (free_win < 0 || sl.first_free < row[free_win].first_free)) free_win = t;
-      }
-      const int owner = win >= 0 ? win : free_win;
-      cur = win >= 0 ? row[win].vertex : row[free_win].first_free;
-      if (owner == tid) {
-        const int64_t pos = win >= 0 ? best : first_free;
-        if (win >= 0) {
-          forest.parent[cur] = bp[pos];
-          forest.length[cur] = bd[pos];
-        }
-        remove_position(pos);
-      }
-      load_point(cur);
     }
   }
 }
