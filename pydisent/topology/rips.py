@@ -1,0 +1,266 @@
+"""Vietoris-Rips persistent homology (H0, H1) of one cloud or of many clouds at once.
+
+The engine is pydisent's own (``csrc/persistence``): H0 is the minimum spanning tree by dense Prim
+(O(n^2) time, O(n) memory), H1 is persistent cohomology over Z/2 with ripser's accelerations
+(implicit coboundaries, clearing with the H0 pivots, apparent and emergent pairs). Results equal
+``ripser.ripser`` (Bauer, "Ripser: efficient computation of Vietoris-Rips persistence barcodes",
+J. Appl. Comput. Topol. 2021) pair for pair: the filtration values are the same float32 numbers
+and the simplexwise refinement is the same (diameter, then combinatorial index).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+import torch
+
+from pydisent import _C
+from pydisent._checks import as_tensor, check_finite, check_same_device
+from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent.topology.diagrams import Diagrams, empty_diagrams
+
+METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
+SUPPORTED_MAXDIM = (0, 1)
+_ARG = "points_or_distances"
+
+
+def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float("inf"),
+                  metric: str = "euclidean", distances: bool = False, return_generators: bool = False,
+                  backend: str = "auto"):
+    """Persistence diagrams of the Vietoris-Rips filtration, H0 and H1, like ``ripser.ripser``.
+
+    The Rips complex at scale ``t`` holds every simplex whose diameter (largest pairwise distance)
+    is ``<= t``; H_k is computed with Z/2 coefficients.
+
+    Args:
+        points_or_distances: one cloud ``(n, d)``; a batch ``(B, n, d)`` (tensor or array); or a
+            list/tuple of clouds ``(n_i, d)`` of different sizes. With ``distances=True``: one
+            ``(n, n)`` distance matrix, a batch ``(B, n, n)`` or a list of them. float32/float64 or
+            integer values (integers are converted to float64); CPU tensors run on the C++ engine,
+            CUDA tensors on the CUDA engine. An empty cloud (``n = 0``) gives empty diagrams.
+        maxdim: largest homology dimension, 0 or 1 (``NotImplementedError`` above 1).
+        threshold: largest diameter of the complex (inclusive), rounded to float32 as ripser does.
+            With ``inf`` (default) H1 is computed up to the enclosing radius
+            ``min_i max_j d(i, j)``, past which the complex is a cone; the diagrams are the same.
+        metric: ``"euclidean"`` (default), ``"manhattan"`` or ``"chebyshev"`` (also ``"l2"``,
+            ``"l1"``, ``"cityblock"``) for point input.
+        distances: the input is a distance matrix (or batch/list of them). It must be symmetric (up
+            to 1e-5 relative; the upper triangle is used, as in ripser.py), non-negative, with a zero
+            diagonal and no NaN; ``inf`` entries mean "no edge".
+        return_generators: also return, per pair, the simplex that creates and the one that
+            destroys the class (see :class:`Diagrams`).
+        backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"torch"`` (the pure
+            Python reference of ``pydisent.topology._reference``; a few dozen points at most).
+
+    Returns:
+        A :class:`Diagrams` for one cloud; a plain ``list`` of :class:`Diagrams` for a batch or a
+        list of clouds (same order).
+
+    Values: distances are accumulated in float64 in coordinate order and rounded to float32, as
+    ripser.py does (which uses float64 distances cast to float32); birth/death values are those
+    float32 numbers, returned as float64. Zero-length bars are dropped, every component gives one
+    H0 bar (one infinite bar per component within the threshold).
+
+    CPU threads: ``OMP_NUM_THREADS`` (``pydisent._C.set_omp_threads``); a batch runs one cloud per
+    thread, a single large cloud uses the threads inside (distances, columns, sort).
+    """
+    maxdim = _check_maxdim(maxdim)
+    threshold = _check_threshold(threshold)
+    if not isinstance(distances, (bool, np.bool_)):
+        raise TypeError(f"argument 'distances' must be a bool, got {type(distances).__name__}")
+    if not isinstance(return_generators, (bool, np.bool_)):
+        raise TypeError(f"argument 'return_generators' must be a bool, got {type(return_generators).__name__}")
+    distances, return_generators = bool(distances), bool(return_generators)
+    metric_code = _check_metric(metric, distances)
+
+    clouds, single, whole = _as_clouds(points_or_distances, distances)
+    if not clouds:
+        return []
+    backend = resolve_backend(backend, *clouds)
+    packed, offsets, dim = _pack(clouds, whole, distances)
+    if distances:
+        _check_matrices(clouds)
+    elif packed.is_cuda:
+        check_finite(packed, _ARG)
+    elif not np.isfinite(packed.numpy()).all():
+        # numpy, not torch, on the CPU: a torch reduction would wake torch's OpenMP pool, which then
+        # competes with the engine's threads (and costs more than the check itself).
+        raise ValueError(f"argument '{_ARG}' contains NaN or infinite values")
+
+    if backend == "torch":
+        results = _run_reference(clouds, distances, metric_code, maxdim, threshold, return_generators)
+    else:
+        if backend == "cpu":
+            raw = _C.rips_cpu(ref(packed), offsets, dim, distances, metric_code, maxdim, threshold,
+                              return_generators, _C.omp_max_threads())
+        else:
+            nbytes = _C.rips_cuda_workspace(ref(packed), offsets, dim, distances, maxdim)
+            workspace = torch.empty(max(int(nbytes), 1), dtype=torch.uint8, device=packed.device)
+            raw = _C.rips_cuda(ref(packed), offsets, dim, distances, metric_code, maxdim, threshold,
+                               return_generators, ref(workspace), stream_of(packed), _C.omp_max_threads())
+        results = _unpack(raw, len(offsets) - 1, maxdim, return_generators)
+    return results[0] if single else results
+
+
+# ---- argument checks -------------------------------------------------------------------------------
+
+def _check_maxdim(maxdim) -> int:
+    if isinstance(maxdim, bool) or not isinstance(maxdim, (int, np.integer)):
+        raise TypeError(f"argument 'maxdim' must be an integer, got {type(maxdim).__name__}")
+    maxdim = int(maxdim)
+    if maxdim < 0:
+        raise ValueError(f"argument 'maxdim' must be >= 0, got {maxdim}")
+    if maxdim not in SUPPORTED_MAXDIM:
+        raise NotImplementedError(
+            f"argument 'maxdim' = {maxdim}: only H0 and H1 are implemented (maxdim 0 or 1)")
+    return maxdim
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, Real):
+        raise TypeError(f"argument 'threshold' must be a real number, got {type(threshold).__name__}")
+    t = float(threshold)
+    if math.isnan(t) or t < 0:
+        raise ValueError(f"argument 'threshold' must be >= 0 (or inf), got {threshold}")
+    return t
+
+
+def _check_metric(metric, distances: bool) -> int:
+    if not isinstance(metric, str):
+        raise TypeError(f"argument 'metric' must be a string, got {type(metric).__name__}")
+    key = metric.lower()
+    if key not in METRICS:
+        raise ValueError(f"argument 'metric' must be one of {sorted(METRICS)}, got {metric!r}")
+    if distances and METRICS[key] != 0:
+        raise ValueError("argument 'metric' applies to point input only; with distances=True the "
+                         "matrix already holds the distances (leave metric='euclidean')")
+    return METRICS[key]
+
+
+def _as_real(t: torch.Tensor, name: str) -> torch.Tensor:
+    if t.dtype in (torch.float32, torch.float64):
+        return t
+    if t.dtype in (torch.bool, torch.complex64, torch.complex128) or t.is_complex():
+        raise TypeError(f"argument '{name}' must hold real numbers (float or integer), got {t.dtype}")
+    if t.dtype.is_floating_point:  # float16 / bfloat16
+        return t.to(torch.float32)
+    return t.to(torch.float64)  # integer coordinates or distances
+
+
+def _as_clouds(x, distances: bool) -> tuple[list[torch.Tensor], bool, torch.Tensor | None]:
+    """The clouds as 2-D tensors, whether the input was a single cloud, and the (B, n, .) tensor
+    when the input was one (packed without a per-cloud copy)."""
+    what = "(n, n) distance matrices" if distances else "(n, d) point clouds"
+    if isinstance(x, (list, tuple)):
+        clouds = []
+        for i, item in enumerate(x):
+            name = f"{_ARG}[{i}]"
+            t = _as_real(as_tensor(item, name), name)
+            if t.dim() != 2:
+                raise ValueError(f"argument '{name}' must have 2 dimensions ({what}), got shape {tuple(t.shape)}")
+            clouds.append(t)
+        single, whole = False, None
+    else:
+        t = _as_real(as_tensor(x, _ARG), _ARG)
+        whole = None
+        if t.dim() == 2:
+            clouds, single = [t], True
+        elif t.dim() == 3:
+            clouds, single, whole = list(t.unbind(0)), False, t
+        else:
+            raise ValueError(f"argument '{_ARG}' must have 2 dimensions (one cloud) or 3 (a batch of "
+                             f"{what}), got shape {tuple(t.shape)}")
+    if clouds:
+        check_same_device(*[(f"{_ARG}[{i}]", c) for i, c in enumerate(clouds)])
+    for i, c in enumerate(clouds):
+        if distances and c.shape[0] != c.shape[1]:
+            raise ValueError(f"argument '{_ARG}' must hold square distance matrices with distances=True, "
+                             f"got shape {tuple(c.shape)}" + (f" for cloud {i}" if not single else ""))
+    if not distances and clouds:
+        dims = {c.shape[1] for c in clouds}
+        if len(dims) > 1:
+            raise ValueError(f"argument '{_ARG}': all clouds must have the same number of coordinates, "
+                             f"got {sorted(dims)}")
+    return clouds, single, whole
+
+
+def _pack(clouds: list[torch.Tensor], whole: torch.Tensor | None, distances: bool):
+    """One flat buffer of all clouds (float32, or float64 if any cloud is) and the vertex offsets."""
+    dtype = torch.float64 if any(c.dtype == torch.float64 for c in clouds) else torch.float32
+    offsets = [0]
+    for c in clouds:
+        offsets.append(offsets[-1] + int(c.shape[0]))
+    dim = 0 if distances else int(clouds[0].shape[1])
+    if whole is not None:
+        packed = whole.to(dtype).reshape(-1).contiguous()
+    elif len(clouds) == 1:
+        packed = clouds[0].to(dtype).reshape(-1).contiguous()
+    else:
+        packed = torch.cat([c.to(dtype).reshape(-1) for c in clouds])
+    return packed, offsets, dim
+
+
+def _check_matrices(clouds: list[torch.Tensor]) -> None:
+    """Square matrices were checked already; here NaN, negative entries, the diagonal, symmetry
+    (numpy on the CPU, see the note in vietoris_rips; torch on CUDA)."""
+    for i, m in enumerate(clouds):
+        where = f" (cloud {i})" if len(clouds) > 1 else ""
+        if m.numel() == 0:
+            continue
+        xp = torch if m.is_cuda else np
+        a = m if m.is_cuda else m.numpy()
+        if bool(xp.isnan(a).any()):
+            raise ValueError(f"argument '{_ARG}'{where} contains NaN distances")
+        if bool((a < 0).any()):
+            raise ValueError(f"argument '{_ARG}'{where} contains negative distances")
+        if bool((xp.diagonal(a) != 0).any()):
+            raise ValueError(f"argument '{_ARG}'{where} must be a distance matrix with a zero diagonal")
+        b = a.T
+        tol = 1e-5 * xp.maximum(xp.abs(a), xp.abs(b))
+        bad = (a != b) & ~(xp.abs(a - b) <= tol)
+        if bool(bad.any()):
+            i0, j0 = (int(v) for v in xp.argwhere(bad)[0])
+            raise ValueError(f"argument '{_ARG}'{where} must be a symmetric distance matrix: "
+                             f"D[{i0}, {j0}] = {float(a[i0, j0])} but D[{j0}, {i0}] = {float(a[j0, i0])}")
+
+
+# ---- backends -------------------------------------------------------------------------------------
+
+def _unpack(raw: dict, count: int, maxdim: int, generators: bool) -> list[Diagrams]:
+    off0, off1 = raw["off0"].tolist(), raw["off1"].tolist()
+    d0, d1 = raw["dgm0"], raw["dgm1"]
+    g0, g1 = raw.get("gen0"), raw.get("gen1")
+    out = []
+    for b in range(count):
+        dgms = [d0[off0[b]:off0[b + 1]]]
+        gens = [g0[off0[b]:off0[b + 1]]] if generators else None
+        if maxdim >= 1:
+            dgms.append(d1[off1[b]:off1[b + 1]])
+            if generators:
+                gens.append(g1[off1[b]:off1[b + 1]])
+        out.append(Diagrams(dgms, gens))
+    return out
+
+
+def _run_reference(clouds, distances: bool, metric: int, maxdim: int, threshold: float,
+                   generators: bool) -> list[Diagrams]:
+    from pydisent.topology._reference import distance_matrix, rips_reference
+
+    out = []
+    for c in clouds:
+        if c.shape[0] == 0:
+            out.append(empty_diagrams(maxdim, generators))
+            continue
+        a = c.detach().cpu().numpy()
+        if distances:
+            iu = np.triu_indices(a.shape[0], 1)
+            D = np.zeros(a.shape, dtype=np.float32)
+            D[iu] = a[iu].astype(np.float32)
+            D = D + D.T
+        else:
+            D = distance_matrix(a, metric)
+        dgms, gens = rips_reference(D, maxdim, threshold)
+        out.append(Diagrams(dgms, gens if generators else None))
+    return out
