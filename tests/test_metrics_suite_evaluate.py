@@ -29,7 +29,8 @@ class VecData(GroundTruthDataset):
 
 
 def representation(kind: str, seed: int, sizes=SIZES, noise=0.01):
-    """A representation function of the factor vector (torch or numpy observations)."""
+    """A representation function of the factor vector (torch or numpy observations). It draws fresh noise
+    on every call (stochastic), so the tests score it with ``cache_codes=False``."""
     gen = torch.Generator().manual_seed(seed)
     scale = torch.tensor(sizes, dtype=torch.float32)
     # A fixed maximally mixing rotation (normalised Hadamard for 4 factors): a random one is sometimes
@@ -68,7 +69,7 @@ SMALL = {
 
 def run(kind, seed, names=tuple(SMALL), fast=True):
     return pm.evaluate(representation(kind, seed), VecData(), list(names), seed=seed,
-                       options={n: SMALL[n] for n in names}, fast=fast)
+                       options={n: SMALL[n] for n in names}, fast=fast, cache_codes=False)
 
 
 def test_perfect_representation_scores_near_one(seed):
@@ -107,16 +108,19 @@ def test_missing_half_the_factors_scores_about_half(seed):
 def test_evaluate_sap_irs_unsupervised_downstream_sparsity(seed):
     opts = {"sap": {"num_train": 1000, "num_test": 500}, "irs": {"num_train": 1000},
             "unsupervised": {"num_train": 1000}, "sparsity": {"num_points": 1000}}
-    p = pm.evaluate(representation("perfect", seed), VecData(), list(opts), seed=seed, options=opts)
-    n = pm.evaluate(representation("noise", seed), VecData(), list(opts), seed=seed, options=opts)
+    p = pm.evaluate(representation("perfect", seed), VecData(), list(opts), seed=seed, options=opts, cache_codes=False)
+    n = pm.evaluate(representation("noise", seed), VecData(), list(opts), seed=seed, options=opts,
+                    cache_codes=False)
     assert p["sap"]["SAP_score"] > n["sap"]["SAP_score"] + 0.1
     assert p["irs"]["IRS"] > n["irs"]["IRS"] + 0.3 and p["irs"]["IRS"] > 0.8
     assert abs(n["unsupervised"]["gaussian_total_correlation"]) < 0.05
     # downstream: two factors only (every fit of a boosted-tree classifier costs ~0.1 s even on tiny data)
     sizes = (4, 3)
     ds_opts = {"downstream": {"num_train": (10, 60), "num_test": 200, "predictor": "gradient_boosting"}}
-    pd = pm.evaluate(representation("perfect", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts)
-    nd = pm.evaluate(representation("noise", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts)
+    pd = pm.evaluate(representation("perfect", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts,
+                     cache_codes=False)
+    nd = pm.evaluate(representation("noise", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts,
+                     cache_codes=False)
     assert pd["downstream"]["60:mean_test_accuracy"] > nd["downstream"]["60:mean_test_accuracy"] + 0.3
     assert set(pd["downstream"]) >= {"10:mean_train_accuracy", "60:test_accuracy_factor_1", "10:min_test_accuracy"}
     assert 0 < p["sparsity"]["normalised_sparsity"] < 1
@@ -287,3 +291,23 @@ def test_evaluate_rejects_bad_dataset_and_options():
         pm.evaluate(lambda x: x, VecData(), ["mig"], options={"mig": {"num_train": 1.5}})
     with pytest.raises(ValueError, match="num_train"):
         pm.evaluate(lambda x: x, VecData(), ["mig"], options={"mig": {"num_train": 1}})
+
+
+def test_code_cache_is_exact_and_encodes_each_item_once(seed):
+    """With a deterministic representation, caching changes no number and encodes each item once."""
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.randn(len(SIZES), 6, generator=gen)
+    calls = []
+
+    def rep(x):
+        calls.append(len(x))
+        return torch.tanh(torch.as_tensor(x, dtype=torch.float32) @ w)
+
+    names = ["mig", "factor_vae", "beta_vae", "irs"]
+    opts = {n: SMALL.get(n, {"num_train": 800}) for n in names}
+    cached = pm.evaluate(rep, VecData(), names, seed=seed, options=opts)
+    n_cached = sum(calls)
+    calls.clear()
+    plain = pm.evaluate(rep, VecData(), names, seed=seed, options=opts, cache_codes=False)
+    assert cached == plain
+    assert n_cached <= int(np.prod(SIZES)) < sum(calls)

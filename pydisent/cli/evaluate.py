@@ -17,6 +17,11 @@ import sys
 import time
 
 
+# downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
+# factored_components is distances + linearity again.
+_NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="score representations with disentanglement metrics",
                        description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
@@ -29,12 +34,20 @@ def add_parser(sub) -> None:
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="metric names from `pydisent metrics` (default: every metric except downstream)")
+                   help="metric names from `pydisent metrics` (default: every metric except downstream, "
+                        "and prior_divergence, which needs a (mu, logvar) model)")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
+    p.add_argument("--fast", action="store_true",
+                   help="use the documented fast estimators where a metric has one (e.g. DCI with histogram boosting)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="encode every sample anew (for a stochastic representation); by default each dataset "
+                        "item is encoded once and its code reused")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
     p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--all-keys", action="store_true",
+                   help="print every key of every metric (default: each metric's headline numbers)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
     p.add_argument("--quiet", action="store_true", help="no per-metric progress lines")
     p.set_defaults(func=run)
@@ -77,7 +90,7 @@ def run(args) -> int:
     from pydisent.models import load_representation, make_baseline
 
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
-    names = args.metrics or [m for m in METRICS if m != "downstream"]
+    names = args.metrics or [m for m in METRICS if m not in _NOT_BY_DEFAULT]
     options = parse_assignments(args.set, dotted=True)
     reps = {}
     for spec in args.model:
@@ -95,23 +108,25 @@ def run(args) -> int:
             print(f"[pydisent] scoring {label} on {args.dataset} ({len(names)} metrics)", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
         results[label] = evaluate(fn, dataset, names, seed=args.seed, device=args.device,
-                                  batch_size=args.batch_size, options=options, progress=not args.quiet)
+                                  batch_size=args.batch_size, options=options, progress=not args.quiet,
+                                  fast=args.fast, cache_codes=not args.no_cache)
         timings[label] = time.perf_counter() - t0
-    _print_table(results, timings)
+    _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
     if args.json:
-        payload = {"dataset": args.dataset, "seed": args.seed, "metrics": names, "options": options,
+        payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
                    "results": results, "seconds": timings, "torch": torch.__version__}
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=1, default=float)
     return 0
 
 
-def _print_table(results: dict, timings: dict) -> None:
+def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     labels = list(results)
     rows = []
     first = results[labels[0]]
     for metric, keys in first.items():
-        for key in keys:
+        shown = [k for k in (headline or {}).get(metric, ()) if k in keys] or list(keys)
+        for key in shown:
             rows.append((metric, key, [results[lab][metric].get(key) for lab in labels]))
     w_metric = max([len("metric")] + [len(r[0]) for r in rows])
     w_key = max([len("key")] + [len(str(r[1])) for r in rows])

@@ -29,7 +29,8 @@ globals().update(_ARRAY_FNS)
 
 
 def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_size: int = 1024,
-             options: dict | None = None, progress: bool = False, fast: bool = False) -> dict:
+             options: dict | None = None, progress: bool = False, fast: bool = False,
+             cache_codes: bool = True) -> dict:
     """Score a representation on a ground-truth dataset with the named metrics.
 
     Args:
@@ -44,6 +45,10 @@ def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_
         progress: print one line per metric with its time.
         fast: passed as ``fast=True`` to every metric that has a faster variant (documented per metric,
             e.g. DCI with histogram gradient boosting); the others ignore it.
+        cache_codes: encode each item of a (finite, pydisent) dataset at most once per call and reuse
+            its code in every later request, across metrics (see :class:`pydisent.metrics._encode.CodeCache`).
+            Exact for a deterministic representation function (a posterior mean); pass False for a
+            stochastic one. disentanglement_lib-style datasets are never cached.
 
     Returns:
         ``{metric_name: {key: value}}`` with each reference's key names.
@@ -57,7 +62,7 @@ def evaluate(representation_fn, dataset, metrics, *, seed=0, device=None, batch_
     if stray:
         raise ValueError(f"argument 'options' names metrics that were not requested: {sorted(stray)}")
     source = as_source(dataset)
-    encoder = Encoder(representation_fn, device=device, batch_size=batch_size)
+    encoder = Encoder(representation_fn, device=device, batch_size=batch_size, cache_codes=cache_codes)
     results = {}
     for name in names:
         t0 = time.perf_counter()

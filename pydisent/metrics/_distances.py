@@ -335,7 +335,7 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
     return out, kept
 
 
-@register("distances", ground_truth_correlation)
+@register("distances", ground_truth_correlation, headline=('distances.rcorr_ground_latent.l1.factor', 'distances.rcorr_ground_latent.l2.factor'))
 def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
                        repeats: int = 1024, backend: str = "auto") -> dict:
     """Ground-truth correlation (msc-research): Spearman/Pearson/same-order agreement of ground, data and latent distances.

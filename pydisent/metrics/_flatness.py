@@ -101,7 +101,7 @@ def flatness(traversals, *, backend: str = "auto") -> dict:
     return _keys(flatness_per_factor(active, backend))
 
 
-@register("flatness", flatness)
+@register("flatness", flatness, headline=('flatness.ave_flatness',))
 def evaluate_flatness(source, encoder, rng, *, repeats: int = 1024, backend: str = "auto") -> dict:
     """Flatness (msc-research): traversal width over traversal length in the latent space, L1 and L2.
 

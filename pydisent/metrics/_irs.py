@@ -84,7 +84,7 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20) -> d
     return {"IRS": score, "num_active_dims": float(c.to(torch.float64)[:, active].sum())}
 
 
-@register("irs", array_fn=irs)
+@register("irs", array_fn=irs, headline=('IRS',))
 def evaluate_irs(source, encoder, rng, *, num_train: int = 10000, batch_size: int = 16, diff_quantile: float = 0.99,
                  num_bins: int = 20, fast: bool = False) -> dict:
     """IRS on ``num_train`` random points (reference: 10000, batch 16, quantile 0.99)."""

@@ -144,7 +144,7 @@ def linearity(traversals, *, backend: str = "auto", factor_names=None) -> dict:
     return _combine(per, n_const, [names[f] for f in active], [codes[f].shape[0] for f in active])
 
 
-@register("linearity", linearity)
+@register("linearity", linearity, headline=('linearity.linear_ratio.var', 'linearity.axis_ratio.var'))
 def evaluate_linearity(source, encoder, rng, *, repeats: int = 1024, backend: str = "auto") -> dict:
     """Linearity and axis-alignment ratios (msc-research): PCA eigenvalue / per-axis variance concentration of factor traversals.
 

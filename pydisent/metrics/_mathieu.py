@@ -170,7 +170,7 @@ def prior_divergence(mu, logvar, *, batch_size: int = 64, prior=None, rng=0,
     return out
 
 
-@register("sparsity", array_fn=sparsity)
+@register("sparsity", array_fn=sparsity, headline=('normalised_sparsity',))
 def evaluate_sparsity(source, encoder, rng, *, num_points: int = 10000, batch_size: int = 16, normalise: bool = True,
                       fast: bool = False) -> dict:
     """Normalised sparsity of the posterior means of ``num_points`` random observations (the representation
@@ -180,7 +180,7 @@ def evaluate_sparsity(source, encoder, rng, *, num_points: int = 10000, batch_si
     return sparsity(c, normalise=normalise)
 
 
-@register("prior_divergence", array_fn=prior_divergence)
+@register("prior_divergence", array_fn=prior_divergence, headline=('kld_inc', 'mmd_dim'))
 def evaluate_prior_divergence(source, encoder, rng, *, num_points: int = 10000, batch_size: int = 64, prior=None,
                               divergences=DIVERGENCES, fast: bool = False) -> dict:
     """Aggregate-posterior-to-prior divergences on ``num_points`` random observations, in minibatches of

@@ -20,19 +20,21 @@ class Metric:
     evaluate: Callable
     array_fn: Callable | None
     summary: str
+    headline: tuple[str, ...] = ()  # the keys a summary table shows (all keys when empty)
 
 
 METRICS: dict[str, Metric] = {}
 
 
-def register(name: str, array_fn: Callable | None = None):
-    """Decorator registering the evaluate-form function of metric ``name``."""
+def register(name: str, array_fn: Callable | None = None, headline: tuple[str, ...] = ()):
+    """Decorator registering the evaluate-form function of metric ``name``; ``headline`` names the
+    keys a summary shows (the paper's headline numbers)."""
 
     def deco(fn: Callable) -> Callable:
         if name in METRICS:
             raise RuntimeError(f"metric {name!r} registered twice")
         doc = (fn.__doc__ or (array_fn.__doc__ if array_fn else "") or "").strip()
-        METRICS[name] = Metric(name, fn, array_fn, doc.splitlines()[0] if doc else name)
+        METRICS[name] = Metric(name, fn, array_fn, doc.splitlines()[0] if doc else name, tuple(headline))
         return fn
 
     return deco

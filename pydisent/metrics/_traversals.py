@@ -20,7 +20,7 @@ import torch
 
 from pydisent._checks import as_tensor, check_finite, check_float, check_positive_int
 from pydisent._rng import randint
-from pydisent.metrics._encode import Encoder
+from pydisent.metrics._encode import Encoder, encode_factors
 
 # Observations rendered per chunk (bytes).
 _CHUNK_BYTES = 1 << 26
@@ -41,6 +41,9 @@ def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rn
     """Codes ``(R, s_f, Z)`` of each ``(R, s_f, F)`` traversal array, all rendered and encoded in one
     stream of chunks of about 64 MB of observations (the encoder splits them into its batch size)."""
     flat = np.concatenate([t.reshape(-1, t.shape[-1]) for t in traversals])
+    if encoder.code_cache(source) is not None:
+        codes = _float_codes(encode_factors(source, encoder, flat, rng))
+        return _split_traversals(codes, traversals)
     parts = []
     start, step = 0, 64
     while start < len(flat):
@@ -51,6 +54,10 @@ def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rn
             step = _rows_per_chunk(obs, stop - start)
         start = stop
     codes = torch.cat(parts) if len(parts) > 1 else parts[0]
+    return _split_traversals(codes, traversals)
+
+
+def _split_traversals(codes: torch.Tensor, traversals: list[np.ndarray]) -> list[torch.Tensor]:
     out, start = [], 0
     for t in traversals:
         n = t.shape[0] * t.shape[1]
