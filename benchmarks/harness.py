@@ -14,6 +14,7 @@ import importlib.metadata as _md
 import json
 import os
 import platform
+import subprocess
 import statistics
 import time
 from pathlib import Path
@@ -64,6 +65,21 @@ def _version(pkg: str) -> str | None:
         return None
 
 
+def _git_commit() -> str | None:
+    """The commit the measured tree was at (``+dirty`` when it had uncommitted changes), if it is a git checkout."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -89,9 +105,15 @@ def machine_info(device: str = "cpu") -> dict:
         "python": platform.python_version(),
         "versions": {
             p: _version(p)
-            for p in ("pydisent", "torch", "numpy", "scipy", "scikit-learn", "ripser", "giotto-ph", "gudhi", "POT")
+            for p in ("pydisent", "torch", "numpy", "scipy", "scikit-learn", "ripser", "giotto-ph", "gudhi", "POT",
+                      "disent")
         },
+        "commit": _git_commit(),
     }
+    if info["versions"]["pydisent"] is None:  # an in-place dev build has no installed metadata
+        import pydisent
+
+        info["versions"]["pydisent"] = pydisent.__version__
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
         info["cuda"] = torch.version.cuda

@@ -61,6 +61,14 @@ def test_discretizer_matches_numpy_histogram_digitize(rng, dtype):
         assert got.min() >= 1 and got.max() <= 20
 
 
+def test_discretizer_one_sample_float32_matches_numpy():
+    # one sample: every column is constant and widened to +-0.5; the middle float32 edge can fall
+    # just above the value (regression: this once forced float64 edges and labelled it 11, not 10)
+    x = np.array([[-0.03101433, -0.531457, 0.6915504, 0.47322643]], dtype=np.float32)
+    np.testing.assert_array_equal(histogram_discretize(torch.from_numpy(x)).numpy(),
+                                  ref.histogram_discretize(x.T).T)
+
+
 def test_discretizer_other_bin_counts(rng):
     x = rng.standard_normal((200, 3))
     for b in (1, 2, 7, 50):

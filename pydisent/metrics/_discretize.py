@@ -37,7 +37,10 @@ def histogram_discretize(codes: torch.Tensor, num_bins: int = 20) -> torch.Tenso
     x = codes.t().contiguous()  # (Z, n): one sorted edge row per code dimension
     left = _left_edges(x, num_bins)
     if x.dtype != torch.float64:
-        flat = (left[:, 1:] <= left[:, :-1]).any(dim=1) | (left[:, -1] >= x.amax(dim=1))
+        # float32 edges can collapse on a tiny data range (numpy then raises "Too many bins for data
+        # range"); a constant column is widened to +-0.5 and its last edge lies above the data by design.
+        hi = x.amax(dim=1)
+        flat = (left[:, 1:] <= left[:, :-1]).any(dim=1) | ((left[:, -1] >= hi) & (x.amin(dim=1) != hi))
         if bool(flat.any()):
             x = x.to(torch.float64)
             left = torch.where(flat[:, None], _left_edges(x, num_bins), left.to(torch.float64))
