@@ -159,6 +159,14 @@ def test_render_rects_cpp_matches_torch(rng):
         a = render_rects(rects, colors, (37, 53, C))
         b = render_rects(rects, colors, (37, 53, C), backend="torch")
         assert a.shape == (n, 37, 53, C) and torch.equal(a, b)
+    # wide rows: spans on both sides of the C++ masked-row buffer (1024 bytes), C = 3 and 5
+    for C in (3, 5):
+        n, R = 40, 3
+        rects = np.stack([rng.integers(-5, 9, (n, R)), rng.integers(-50, 400, (n, R)),
+                          rng.integers(0, 9, (n, R)), rng.integers(0, 450, (n, R))], axis=-1)
+        colors = rng.integers(-1, 256, (n, R, C))
+        assert torch.equal(render_rects(rects, colors, (9, 400, C)),
+                           render_rects(rects, colors, (9, 400, C), backend="torch"))
     # later rectangles overwrite earlier ones; -1 keeps the channel
     out = render_rects([[[0, 0, 4, 4], [2, 2, 4, 4]]], [[[10, 20], [30, -1]]], (6, 6, 2))[0].numpy()
     assert (out[0, 0] == [10, 20]).all() and (out[3, 3] == [30, 20]).all() and (out[5, 5] == [30, 0]).all()

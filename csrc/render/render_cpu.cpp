@@ -31,6 +31,8 @@ namespace {
 // Batches below this many output bytes are drawn by one thread: a DataLoader batch (256 images,
 // ~3 MB) takes well under a millisecond, less than waking a thread team costs on a busy machine.
 constexpr int64_t kParallelBytes = int64_t(8) << 20;
+// Longest rectangle row span (bytes) drawn through the masked-pattern path; wider ones take the plain loop.
+constexpr int64_t kMaskedRowBytes = 1024;
 
 void advise_huge_pages(void* ptr, int64_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
@@ -134,6 +136,21 @@ void render_rects_cpu(const TensorRef& out, const TensorRef& rects, const Tensor
             for (int64_t x = 0; x < x1 - x0; ++x)
               for (int64_t k = 0; k < C; ++k) row[x * C + k] = px[k];
           }
+        }
+      } else if ((x1 - x0) * C <= kMaskedRowBytes) {
+        // Some channels kept (XYSquares: each square writes its own channel): a byte mask and value
+        // pattern for one row span, then a branch-free, vectorisable (row & keep) | value per row.
+        alignas(64) uint8_t keep[kMaskedRowBytes], val[kMaskedRowBytes];
+        const int64_t span = (x1 - x0) * C;
+        for (int64_t j = 0; j < span; ++j) {
+          const int32_t v = c[j % C];
+          keep[j] = v >= 0 ? 0x00 : 0xFF;
+          val[j] = v >= 0 ? static_cast<uint8_t>(v) : 0x00;
+        }
+        for (int64_t y = y0; y < y1; ++y) {
+          uint8_t* row = img + (y * W + x0) * C;
+#pragma omp simd
+          for (int64_t j = 0; j < span; ++j) row[j] = static_cast<uint8_t>((row[j] & keep[j]) | val[j]);
         }
       } else {
         for (int64_t y = y0; y < y1; ++y) {

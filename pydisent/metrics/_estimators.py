@@ -156,7 +156,7 @@ def _walk_leaves(nodes, x: np.ndarray) -> np.ndarray:
     return node
 
 
-def gradient_importance(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False):
     """``GradientBoostingClassifier.feature_importances_``'s definition evaluated on the trees of a fitted
     ``HistGradientBoostingClassifier``.
 
@@ -166,7 +166,9 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     features (about -0.04 on DCI disentanglement of near-perfect codes); with this definition the two estimators
     differ only through the trees' structure. The stage-wise predictions are replayed from the stored trees (leaf
     of every row from the compiled predictor; node sums gathered from the leaves up) and checked against the
-    model's own."""
+    model's own. ``return_raw=True`` also returns those replayed raw predictions ``(n, K)`` of the rows of ``x``
+    (what ``model._raw_predict(x)`` gives, up to summation order), which spares the caller a second pass
+    over every tree to predict the training points."""
     x = np.asarray(x, dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError("gradient_importance needs finite codes")
@@ -218,7 +220,17 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         raise RuntimeError("gradient_importance: replayed predictions differ from the model's; this scikit-learn "
                            "version stores its trees differently")
     total = imp.sum()
-    return imp / total if total > 0 else imp
+    imp = imp / total if total > 0 else imp
+    return (imp, raw) if return_raw else imp
+
+
+def predict_from_raw(model, raw: np.ndarray) -> np.ndarray:
+    """``HistGradientBoostingClassifier.predict`` from raw predictions ``(n, K)``: the class of the largest
+    score (first on ties), or for two classes ``classes_[1]`` where the score is positive."""
+    classes = np.asarray(model.classes_)
+    if raw.shape[1] == 1:
+        return classes[(raw[:, 0] > 0).astype(np.int64)]
+    return classes[np.argmax(raw, axis=1)]
 
 
 class ConstantClassifier:

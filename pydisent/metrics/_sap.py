@@ -73,7 +73,7 @@ def sap(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
             ``True``: the same objective solved to optimality for all pairs in one batch of torch Newton
             steps (see ``_linear_svc``); liblinear stops at a 1e-4 relative gradient, so per-pair accuracies
             can differ for test points within that tolerance of a decision boundary (measured: SAP within
-            0.005 of the reference on the synthetic cases, see docs/metrics.md).
+            0.005 of the reference on the synthetic cases, see the README).
         n_jobs: threads for the scikit-learn fits (default: every core).
 
     Returns:
