@@ -314,12 +314,15 @@ void finish(const CloudWork& w, int n, T* evals_out, T* evecs_out) {
   if (!evecs_out) return;
   for (int j = 0; j < n; ++j) {
     const double* v = w.z.data() + order[j] * n;  // eigenvector of eigenvalue j (a row of z)
-    // Sign convention: the largest-magnitude component is positive (the first one on ties).
+    // Sign convention: the largest-magnitude component is positive (the first one on ties). Judged on
+    // the values as written (rounded to T): two components of nearly equal magnitude can swap order, or
+    // tie, in float32, and the convention must hold for the output the caller sees.
     int arg = 0;
     double best = -1.0;
     for (int i = 0; i < n; ++i) {
-      if (std::fabs(v[i]) > best) {
-        best = std::fabs(v[i]);
+      const double mag = std::fabs(static_cast<double>(static_cast<T>(v[i])));
+      if (mag > best) {
+        best = mag;
         arg = i;
       }
     }

@@ -257,8 +257,8 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
       if (vecs) {
         int arg = 0;
         C best = C(-1);
-        for (int r = 0; r < k; ++r) {
-          const C v = fabs(V[r * ld + i]);
+        for (int r = 0; r < k; ++r) {  // judged on the values as written (rounded to T), as on the CPU
+          const C v = fabs(static_cast<C>(static_cast<T>(V[r * ld + i])));
           if (v > best) {
             best = v;
             arg = r;
