@@ -222,6 +222,52 @@ def test_fast_dci_importance_follows_the_reference_definition(rng):
         assert abs(slow[key] - fast[key]) < 0.05, key
 
 
+def test_compiled_tree_replay_matches_the_numpy_replay_and_the_model(rng):
+    from threadpoolctl import threadpool_limits
+
+    from pydisent.metrics._estimators import gbt_replay, gradient_importance, hist_gradient_boosting, predict_from_raw
+
+    for sizes, discrete in [((4, 2), False), ((2, 3), True), ((6,), False)]:
+        z, f = make(rng, 300, sizes=sizes, kind="perfect", noise=0.2, extra=2)
+        zt, _ = make(rng, 150, sizes=sizes, kind="perfect", noise=0.2, extra=2)
+        if discrete:  # integer-valued codes: bin edges halfway between values, many ties
+            z, zt = np.round(z * 3), np.round(zt * 3)
+        for k in range(len(sizes)):
+            with threadpool_limits(limits=1):
+                m = hist_gradient_boosting(int(rng.integers(1 << 30))).fit(z, f[:, k])
+            imp_np, raw_np = gradient_importance(m, z, f[:, k], return_raw=True, compiled=False)
+            imp_c, raw_c = gradient_importance(m, z, f[:, k], return_raw=True)
+            np.testing.assert_allclose(raw_c, raw_np, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(imp_c, imp_np, rtol=1e-9, atol=1e-12)
+            raw_t, imp_none = gbt_replay(m, zt)
+            assert imp_none is None
+            np.testing.assert_allclose(raw_t, m._raw_predict(zt), rtol=1e-12, atol=1e-12)
+            np.testing.assert_array_equal(predict_from_raw(m, raw_t), m.predict(zt))
+
+
+def test_compiled_tree_replay_rejects_malformed_forests():
+    from pydisent import _C
+    from pydisent._dispatch import ref
+
+    def call(left=(1, 0, 0), offsets=(0, 3), targets=(0, 1), feature=(0, 0, 0)):
+        t = lambda a, dt: ref(torch.tensor(a, dtype=dt))
+        _C.gbt_replay_cpu(t([[1], [2]], torch.uint8), t(feature, torch.int32), t([1, 0, 0], torch.uint8),
+                          t([1, 0, 0], torch.uint8), t(left, torch.int32), t([2, 0, 0], torch.int32),
+                          t([0, 1, 1], torch.uint8), t([0.0, -1.0, 1.0], torch.float64), t(offsets, torch.int64),
+                          t([0.0], torch.float64), 255, t(targets, torch.int64), ref(torch.empty(2, 1, dtype=torch.float64)),
+                          ref(torch.empty(1, dtype=torch.float64)))
+
+    call()  # a stump: valid
+    with pytest.raises(ValueError, match="children outside its tree"):
+        call(left=(0, 0, 0))  # a split pointing at itself would never reach a leaf
+    with pytest.raises(ValueError, match="feature"):
+        call(feature=(3, 0, 0))
+    with pytest.raises(ValueError, match="targets"):
+        call(targets=(0, 2))
+    with pytest.raises(ValueError, match="offsets"):
+        call(offsets=(0, 2))
+
+
 def test_dci_scores_hand_checked():
     d, c = disentanglement_completeness(np.eye(3))
     assert d == pytest.approx(1.0, abs=1e-8) and c == pytest.approx(1.0, abs=1e-8)

@@ -156,7 +156,64 @@ def _walk_leaves(nodes, x: np.ndarray) -> np.ndarray:
     return node
 
 
-def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False):
+def _forest_tables(model):
+    """Every tree's node table of a fitted HGB classifier, concatenated for ``_C.gbt_replay_cpu`` (child
+    indices made global), or None where this scikit-learn version lays its trees out differently or a tree
+    has categorical splits (the caller then replays in numpy)."""
+    try:
+        trees = [t for stage in model._predictors for t in stage]
+        nodes = np.concatenate([t.nodes for t in trees])
+        if nodes["is_categorical"].any():
+            return None
+        sizes = np.array([len(t.nodes) for t in trees], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        shift = np.repeat(offsets[:-1], sizes)
+        leaf = nodes["is_leaf"].astype(bool)
+
+        def child(name):
+            return np.where(leaf, 0, nodes[name].astype(np.int64) + shift).astype(np.int32)
+
+        return {"feature": np.where(leaf, 0, nodes["feature_idx"]).astype(np.int32),
+                "threshold": nodes["bin_threshold"].astype(np.uint8),
+                "missing_left": nodes["missing_go_to_left"].astype(np.uint8),
+                "left": child("left"), "right": child("right"), "is_leaf": leaf.astype(np.uint8),
+                "value": nodes["value"].astype(np.float64), "offsets": offsets,
+                "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1),
+                "missing_bin": int(model._bin_mapper.missing_values_bin_idx_)}
+    except (AttributeError, KeyError, ValueError):  # pragma: no cover - depends on the installed scikit-learn
+        return None
+
+
+def gbt_replay(model, x: np.ndarray, classes_idx: np.ndarray | None = None, tables=None):
+    """Raw scores ``(n, K)`` of a fitted ``HistGradientBoostingClassifier`` on the rows of ``x`` (what
+    ``model._raw_predict`` gives, up to summation order) and, given ``classes_idx`` (each row's class as an
+    index into ``model.classes_``), the unnormalised gradient-SSE importance ``(F,)`` of
+    :func:`gradient_importance`; replayed by the compiled ``_C.gbt_replay_cpu`` (one pass over every tree,
+    OpenMP across the trees of a stage). None where the trees' layout is not the expected one."""
+    import torch
+
+    from pydisent import _C
+    from pydisent._dispatch import ref
+
+    tables = tables if tables is not None else _forest_tables(model)
+    if tables is None:
+        return None
+    xb = torch.from_numpy(np.ascontiguousarray(model._bin_mapper.transform(np.ascontiguousarray(x, np.float64))))
+    n, num_features = xb.shape
+    k = tables["baseline"].size
+    raw = torch.empty((n, k), dtype=torch.float64)
+    t = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in tables.items() if name != "missing_bin"}
+    targets = importance = None
+    if classes_idx is not None:
+        targets = ref(torch.from_numpy(np.ascontiguousarray(classes_idx, dtype=np.int64)))
+        importance = torch.empty(num_features, dtype=torch.float64)
+    _C.gbt_replay_cpu(ref(xb), ref(t["feature"]), ref(t["threshold"]), ref(t["missing_left"]), ref(t["left"]),
+                      ref(t["right"]), ref(t["is_leaf"]), ref(t["value"]), ref(t["offsets"]), ref(t["baseline"]),
+                      tables["missing_bin"], targets, ref(raw), None if importance is None else ref(importance))
+    return raw.numpy(), None if importance is None else importance.numpy()
+
+
+def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False, compiled: bool = True):
     """``GradientBoostingClassifier.feature_importances_``'s definition evaluated on the trees of a fitted
     ``HistGradientBoostingClassifier``.
 
@@ -168,12 +225,17 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
     of every row from the compiled predictor; node sums gathered from the leaves up) and checked against the
     model's own. ``return_raw=True`` also returns those replayed raw predictions ``(n, K)`` of the rows of ``x``
     (what ``model._raw_predict(x)`` gives, up to summation order), which spares the caller a second pass
-    over every tree to predict the training points."""
+    over every tree to predict the training points. ``compiled=True`` replays in C++ (:func:`gbt_replay`);
+    ``False`` (or trees laid out unexpectedly) replays in numpy, the reference the tests compare it with."""
     x = np.asarray(x, dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError("gradient_importance needs finite codes")
     classes = np.asarray(model.classes_)
     yi = np.searchsorted(classes, y)
+    replayed = gbt_replay(model, x, yi) if compiled else None
+    if replayed is not None:
+        raw, imp = replayed
+        return _checked_importance(model, x, raw, imp, return_raw)
     n, num_features = x.shape
     k_trees = model.n_trees_per_iteration_
     raw = np.repeat(np.asarray(model._baseline_prediction, dtype=np.float64).reshape(1, -1), n, axis=0)
@@ -215,7 +277,12 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
         dec = sse[split] - sse[left] - sse[right]
         np.add.at(imp, nodes["feature_idx"][split].astype(np.int64), np.maximum(dec, 0.0))
         raw += nodes["value"][leaf].T
-    check = slice(0, min(n, 128))
+    return _checked_importance(model, x, raw, imp, return_raw)
+
+
+def _checked_importance(model, x, raw, imp, return_raw):
+    """Normalises the importance after checking the replayed scores of a few rows against the model's own."""
+    check = slice(0, min(len(x), 32))
     if not np.allclose(raw[check], model._raw_predict(x[check]), rtol=1e-6, atol=1e-6):
         raise RuntimeError("gradient_importance: replayed predictions differ from the model's; this scikit-learn "
                            "version stores its trees differently")
