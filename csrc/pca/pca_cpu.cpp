@@ -356,27 +356,27 @@ constexpr int kJacobiMaxSweeps = 60;
 // Rotates every pair (p, q) once per sweep until, in every lane, the off-diagonal mass is below
 // (eps/64)^2 of the matrix's squared Frobenius norm (then every eigenvalue has converged to working
 // precision). Pairs are taken in round-robin order (Brent & Luk): each round holds up to n/2 disjoint
-// pairs, whose angles are independent (their sqrt/divide chains overlap) and whose rotations commute,
-// so a round is one A <- J^T A J with J a product of disjoint Givens rotations. Returns false if some
+// pairs, whose angles are independent (their sqrt/divide chains overlap) and whose rotations commute. Returns false if some
 // lane has not converged after kJacobiMaxSweeps sweeps.
 PYDISENT_PCA_CLONES
 bool jacobi_group(double* A, double* V, int n) {
   constexpr int W = kJacobiWidth;
   constexpr int kMaxPairs = kJacobiMaxDim / 2;
   const double tol = std::numeric_limits<double>::epsilon();
-  alignas(64) double c[kMaxPairs][W], s[kMaxPairs][W], frob[W], off[W];
+  alignas(64) double c[kMaxPairs][W], s[kMaxPairs][W], tk[kMaxPairs][W], frob[W], off[W];
   int ring[kJacobiMaxDim + 1], P[kMaxPairs], Q[kMaxPairs];
   const int m = n + (n & 1);  // odd n: one player (index n) sits out each round
   for (int sweep = 0; sweep <= kJacobiMaxSweeps; ++sweep) {
 #pragma omp simd
     for (int l = 0; l < W; ++l) frob[l] = off[l] = 0.0;
     for (int p = 0; p < n; ++p)
-      for (int q = 0; q < n; ++q) {
+      for (int q = 0; q <= p; ++q) {  // the lower triangle holds the matrix (see below)
         const double* a = A + (p * n + q) * W;
 #pragma omp simd
         for (int l = 0; l < W; ++l) {
-          frob[l] += a[l] * a[l];
-          off[l] += p != q ? a[l] * a[l] : 0.0;
+          const double a2 = p != q ? 2.0 * a[l] * a[l] : a[l] * a[l];
+          frob[l] += a2;
+          off[l] += p != q ? a2 : 0.0;
         }
       }
     bool done = true;
@@ -394,7 +394,7 @@ bool jacobi_group(double* A, double* V, int n) {
         // the later sweeps are mostly such pairs. The stopping test above is unchanged.
         const double* app = A + (p * n + p) * W;
         const double* aqq = A + (q * n + q) * W;
-        const double* apq = A + (p * n + q) * W;
+        const double* apq = A + (q * n + p) * W;
         bool needed = false;
         for (int l = 0; l < W; ++l)
           needed = needed || (apq[l] != 0.0 && apq[l] * apq[l] > tol * tol * std::fabs(app[l] * aqq[l]));
@@ -406,7 +406,7 @@ bool jacobi_group(double* A, double* V, int n) {
       for (int k = 0; k < pairs; ++k) {
         const double* app = A + (P[k] * n + P[k]) * W;
         const double* aqq = A + (Q[k] * n + Q[k]) * W;
-        const double* apq = A + (P[k] * n + Q[k]) * W;
+        const double* apq = A + (Q[k] * n + P[k]) * W;
 #pragma omp simd
         for (int l = 0; l < W; ++l) {
           // tan of the rotation angle that zeroes apq (the smaller root: |angle| <= pi/4); a zero apq
@@ -415,14 +415,31 @@ bool jacobi_group(double* A, double* V, int n) {
           const double theta = (aqq[l] - app[l]) / (2.0 * (x != 0.0 ? x : 1.0));
           const double t = x != 0.0 ? std::copysign(1.0, theta) / (std::fabs(theta) + std::sqrt(theta * theta + 1.0))
                                     : 0.0;
+          tk[k][l] = t;
           c[k][l] = 1.0 / std::sqrt(t * t + 1.0);
           s[k][l] = t * c[k][l];
         }
       }
-      for (int k = 0; k < pairs; ++k)  // A <- A J: columns p, q of every row
+      // A <- J^T A J, one pair at a time: the rotations of a round act on disjoint index pairs, so they
+      // commute and each pair's 2x2 block is untouched by the others (its angle, computed above, is
+      // exact). The classical symmetric update (diagonal through t, apq to 0, rows/columns p and q),
+      // on the lower triangle only: entry (i, j) lives at [max(i, j)][min(i, j)].
+      for (int k = 0; k < pairs; ++k) {
+        const int p = P[k], q = Q[k];
+        double* app = A + (p * n + p) * W;
+        double* aqq = A + (q * n + q) * W;
+        double* apq = A + (q * n + p) * W;
+#pragma omp simd
+        for (int l = 0; l < W; ++l) {
+          const double x = apq[l];
+          app[l] -= tk[k][l] * x;
+          aqq[l] += tk[k][l] * x;
+          apq[l] = 0.0;
+        }
         for (int r = 0; r < n; ++r) {
-          double* arp = A + (r * n + P[k]) * W;
-          double* arq = A + (r * n + Q[k]) * W;
+          if (r == p || r == q) continue;
+          double* arp = A + (r > p ? r * n + p : p * n + r) * W;
+          double* arq = A + (r > q ? r * n + q : q * n + r) * W;
 #pragma omp simd
           for (int l = 0; l < W; ++l) {
             const double u = arp[l], v = arq[l];
@@ -430,22 +447,6 @@ bool jacobi_group(double* A, double* V, int n) {
             arq[l] = s[k][l] * u + c[k][l] * v;
           }
         }
-      for (int k = 0; k < pairs; ++k) {  // A <- J^T A: rows p, q (contiguous)
-        double* ap = A + P[k] * n * W;
-        double* aq = A + Q[k] * n * W;
-        for (int r = 0; r < n; ++r) {
-#pragma omp simd
-          for (int l = 0; l < W; ++l) {
-            const double u = ap[r * W + l], v = aq[r * W + l];
-            ap[r * W + l] = c[k][l] * u - s[k][l] * v;
-            aq[r * W + l] = s[k][l] * u + c[k][l] * v;
-          }
-        }
-        // exactly zero in exact arithmetic; drop the rounding residue (as the classical update does)
-        double* apq = A + (P[k] * n + Q[k]) * W;
-        double* aqp = A + (Q[k] * n + P[k]) * W;
-#pragma omp simd
-        for (int l = 0; l < W; ++l) apq[l] = aqp[l] = 0.0;
       }
       if (V)
         for (int k = 0; k < pairs; ++k)
