@@ -9,8 +9,8 @@ import numpy as np
 import torch
 
 from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (gbt_replay, gradient_boosting, gradient_importance, hist_gradient_boosting,
-                                          parallel_map, predict_from_raw)
+from pydisent.metrics._estimators import (_forest_tables, gbt_replay, gradient_boosting, gradient_importance,
+                                          hist_gradient_boosting, parallel_map, predict_from_raw)
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 
@@ -54,9 +54,10 @@ def _fit_factor(args):
     if fast:
         # The importance pass replays every training prediction (reused for the training accuracy); the
         # compiled replay predicts the test points too, in one pass instead of a Python call per tree.
-        imp, raw = gradient_importance(model, x, y, return_raw=True)
+        tables = _forest_tables(model)
+        imp, raw = gradient_importance(model, x, y, return_raw=True, tables=tables)
         train_pred = predict_from_raw(model, raw)
-        replayed = gbt_replay(model, xt)
+        replayed = gbt_replay(model, xt, tables=tables)
         test_pred = model.predict(xt) if replayed is None else predict_from_raw(model, replayed[0])
     else:
         imp, train_pred, test_pred = np.abs(model.feature_importances_), model.predict(x), model.predict(xt)

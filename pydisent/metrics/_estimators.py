@@ -213,7 +213,8 @@ def gbt_replay(model, x: np.ndarray, classes_idx: np.ndarray | None = None, tabl
     return raw.numpy(), None if importance is None else importance.numpy()
 
 
-def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False, compiled: bool = True):
+def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False, compiled: bool = True,
+                        tables=None):
     """``GradientBoostingClassifier.feature_importances_``'s definition evaluated on the trees of a fitted
     ``HistGradientBoostingClassifier``.
 
@@ -226,13 +227,14 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
     model's own. ``return_raw=True`` also returns those replayed raw predictions ``(n, K)`` of the rows of ``x``
     (what ``model._raw_predict(x)`` gives, up to summation order), which spares the caller a second pass
     over every tree to predict the training points. ``compiled=True`` replays in C++ (:func:`gbt_replay`);
-    ``False`` (or trees laid out unexpectedly) replays in numpy, the reference the tests compare it with."""
+    ``False`` (or trees laid out unexpectedly) replays in numpy, the reference the tests compare it with;
+    ``tables`` are the model's :func:`_forest_tables` when the caller already has them."""
     x = np.asarray(x, dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError("gradient_importance needs finite codes")
     classes = np.asarray(model.classes_)
     yi = np.searchsorted(classes, y)
-    replayed = gbt_replay(model, x, yi) if compiled else None
+    replayed = gbt_replay(model, x, yi, tables) if compiled else None
     if replayed is not None:
         raw, imp = replayed
         return _checked_importance(model, x, raw, imp, return_raw)
