@@ -2,7 +2,6 @@
 #include <omp.h>
 
 #if defined(__linux__)
-#include <sys/mman.h>
 #endif
 
 #include <cmath>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/cpu.h"
 #include "distance/distance.h"
 
 namespace pydisent {
@@ -49,24 +49,6 @@ bool all_finite(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, 
   }
   return ok;
 }
-// Large outputs are freshly allocated by torch on every call, and first-touch page faults on 4 KiB
-// pages cost more than the distances themselves for small d (70 ms for a 100 MB output on the
-// development VM, 10 ms with 2 MiB pages). Asking for transparent huge pages on the page-aligned
-// interior of the output is purely advisory (it changes no data and is ignored where unsupported);
-// torch does the same for all its allocations when THP_MEM_ALLOC_ENABLE=1.
-void advise_huge_pages(void* p, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t(1) << 21;
-  if (bytes < 4 * kHuge) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(kHuge - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
-
 }  // namespace
 
 Metric parse_metric(const std::string& name) {
@@ -174,7 +156,7 @@ void run_cpu(const DistanceJob& job, const std::string& isa) {
                                     isa, "'"));
   }
   const int64_t out_elems = job.B * (job.condensed ? condensed_size(job.n) : job.n * job.m);
-  advise_huge_pages(job.out, static_cast<size_t>(out_elems) * (job.dtype == DType::Float64 ? 8 : 4));
+  advise_huge_pages(job.out, out_elems * (job.dtype == DType::Float64 ? 8 : 4));
   int rc = 0;
 #if defined(PYDISENT_DISTANCE_X86_ISAS)
   if (chosen == "avx512") {

@@ -6,16 +6,11 @@
 #include <cstdint>
 
 #include "common/check.h"
+#include "common/cpu.h"
 #include "pca/pca.h"
 
 namespace pydisent {
 namespace {
-
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-#define PYDISENT_PAIRS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PYDISENT_PAIRS_CLONES
-#endif
 
 constexpr int kLanes = 16;  // independent partial sums: vectorisable, and a fixed summation order
 
@@ -44,7 +39,7 @@ inline double row_sum(const T* a, const T* b, int64_t D) {
 }
 
 template <typename T, int P>
-PYDISENT_PAIRS_CLONES void pairs_loop(const T* x, int64_t D, const int64_t* ia, const int64_t* ib, int64_t begin,
+PYDISENT_CLONES void pairs_loop(const T* x, int64_t D, const int64_t* ia, const int64_t* ib, int64_t begin,
                                       int64_t end, double* out) {
   for (int64_t p = begin; p < end; ++p) out[p] = row_sum<T, P>(x + ia[p] * D, x + ib[p] * D, D);
 }

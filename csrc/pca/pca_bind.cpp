@@ -12,14 +12,21 @@ namespace py = pybind11;
 
 namespace pydisent {
 
-void pca_validate(const PcaArgs& a, bool cuda) {
-  check_rank(a.x, "x", 3);
-  check_float(a.x, "x");
-  check_contiguous(a.x, "x");
+namespace {
+// The points argument of both kernels: float, contiguous, of the given rank, on the kernel's device.
+void check_points(const TensorRef& x, int64_t rank, bool cuda) {
+  check_rank(x, "x", rank);
+  check_float(x, "x");
+  check_contiguous(x, "x");
   if (cuda)
-    check_cuda(a.x, "x");
+    check_cuda(x, "x");
   else
-    check_host(a.x, "x");
+    check_host(x, "x");
+}
+}  // namespace
+
+void pca_validate(const PcaArgs& a, bool cuda) {
+  check_points(a.x, 3, cuda);
   const int64_t B = a.x.size(0), m = a.x.size(1), k = a.x.size(2);
   PYDISENT_CHECK(k >= 1 && k <= kPcaMaxDim, "argument 'x' must have 1 to ", kPcaMaxDim,
                  " dimensions per point (last axis), got ", k);
@@ -47,13 +54,7 @@ void pca_validate(const PcaArgs& a, bool cuda) {
 }
 
 void pairs_validate(const PairArgs& a, bool cuda) {
-  check_rank(a.x, "x", 2);
-  check_float(a.x, "x");
-  check_contiguous(a.x, "x");
-  if (cuda)
-    check_cuda(a.x, "x");
-  else
-    check_host(a.x, "x");
+  check_points(a.x, 2, cuda);
   for (const auto* t : {&a.ia, &a.ib}) {
     const char* name = t == &a.ia ? "index_a" : "index_b";
     check_rank(*t, name, 1);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/cpu.h"
 #include "pca/pca.h"
 
 namespace pydisent {
@@ -24,19 +25,11 @@ namespace {
 
 constexpr int kMax = static_cast<int>(kPcaMaxDim);
 
-// The package is built for baseline x86-64; on x86-64 Linux with GCC/Clang the vectorisable inner
-// loops below also get AVX-512/AVX2 clones, picked once at load time. Elsewhere: the portable code.
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-#define PYDISENT_PCA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PYDISENT_PCA_CLONES
-#endif
-
 // Reduces the symmetric n x n matrix `a` (row-major, both triangles filled; overwritten) to a
 // tridiagonal T = Q^T A Q with diagonal d[0..n-1] and sub-diagonal e[0..n-2] (e[n-1] = 0). When `q`
 // is given it receives Q (row-major n x n). Householder vector j is kept in row j right of the
 // diagonal (the mirror of the column it annihilates, no longer needed), its scaling in beta[j].
-PYDISENT_PCA_CLONES
+PYDISENT_CLONES
 void tridiagonalize(double* a, int n, double* d, double* e, double* q, double* beta) {
   alignas(64) double p[kMax], w[kMax];
   for (int j = 0; j + 2 < n; ++j) {
@@ -207,7 +200,7 @@ struct QrLane {
 constexpr int kChunk = 64;
 
 // Lower triangle of the Gram matrix of the rows of xt (n rows of length cnt, stride kChunk), added to a.
-PYDISENT_PCA_CLONES
+PYDISENT_CLONES
 void gram_lower_add(const double* xt, int n, int cnt, double* a) {
   for (int i = 0; i < n; ++i) {
     const double* xi = xt + i * kChunk;
@@ -358,7 +351,7 @@ constexpr int kJacobiMaxSweeps = 60;
 // precision). Pairs are taken in round-robin order (Brent & Luk): each round holds up to n/2 disjoint
 // pairs, whose angles are independent (their sqrt/divide chains overlap) and whose rotations commute. Returns false if some
 // lane has not converged after kJacobiMaxSweeps sweeps.
-PYDISENT_PCA_CLONES
+PYDISENT_CLONES
 bool jacobi_group(double* A, double* V, int n) {
   constexpr int W = kJacobiWidth;
   constexpr int kMaxPairs = kJacobiMaxDim / 2;
@@ -471,7 +464,7 @@ bool jacobi_group(double* A, double* V, int n) {
 
 // Lower triangle of sum_r X[r] X[r]^T for every lane: X is (rows, n, W) interleaved; one register of W
 // accumulators per entry, streamed over the rows.
-PYDISENT_PCA_CLONES
+PYDISENT_CLONES
 void gram_lanes_add(const double* X, int rows, int n, double* A) {
   constexpr int W = kJacobiWidth;
   for (int i = 0; i < n; ++i)

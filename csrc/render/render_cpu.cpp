@@ -13,39 +13,19 @@
 #include <cstring>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
-
 #include "common/check.h"
+#include "common/cpu.h"
 #include "render/render.h"
 
 namespace pydisent {
 
 namespace {
-// Ask for transparent huge pages on a large, freshly allocated output buffer before it is first
-// written: a batch of images is ~100 MB, and faulting it in 4 KB pages costs more than drawing the
-// images (the page faults also serialise the OpenMP threads). Advisory only: errors are ignored and
-// the memory stays torch's.
 // Batches below this many output bytes are drawn by one thread: a DataLoader batch (256 images,
 // ~3 MB) takes well under a millisecond, less than waking a thread team costs on a busy machine.
 constexpr int64_t kParallelBytes = int64_t(8) << 20;
 // Longest rectangle row span (bytes) drawn through the masked-pattern path; wider ones take the plain loop.
 constexpr int64_t kMaskedRowBytes = 1024;
 
-void advise_huge_pages(void* ptr, int64_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes < (int64_t(8) << 20)) return;
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(ptr) + page - 1) / page * page;
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(ptr) + static_cast<uintptr_t>(bytes)) / page * page;
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)ptr;
-  (void)bytes;
-#endif
-}
 }  // namespace
 
 void check_rects_args(const TensorRef& out, const TensorRef& rects, const TensorRef& colors) {
@@ -217,21 +197,15 @@ void render_sprites_cpu(const TensorRef& out, const TensorRef& shapes, const Ten
 }
 
 namespace {
-#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
-#define PYDISENT_RENDER_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define PYDISENT_RENDER_CLONES
-#endif
-
 // x / 255 in float32, computed (vectorised; IEEE division, so the same values as the table and torch)
 // rather than looked up: the plain [0, 1] conversion is the common case.
-PYDISENT_RENDER_CLONES
+PYDISENT_CLONES
 void convert_plane(const uint8_t* s, float* d, int64_t count) {
 #pragma omp simd
   for (int64_t p = 0; p < count; ++p) d[p] = static_cast<float>(s[p]) / 255.0f;
 }
 
-PYDISENT_RENDER_CLONES
+PYDISENT_CLONES
 void convert_rgb(const uint8_t* s, float* d, int64_t HW) {
   float* d0 = d;
   float* d1 = d + HW;
@@ -270,9 +244,11 @@ void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const Tenso
     sd = std.data<float>();
   }
   // A table of the 256 possible results per channel, each computed with the same rounded float32
-  // operations as torch (x / 255, then (x - mean) / std): a lookup per pixel, no division.
-  std::vector<float> lut(static_cast<size_t>(256 * C));
-  for (int64_t c = 0; c < C; ++c)
+  // operations as torch (x / 255, then (x - mean) / std): a lookup per pixel, no division. The plain
+  // conversion of one or three channels computes x / 255 directly (vectorised) and needs no table.
+  const bool direct = !normalize && (C == 1 || C == 3);
+  std::vector<float> lut(direct ? 0 : static_cast<size_t>(256 * C));
+  for (int64_t c = 0; c < (direct ? 0 : C); ++c)
     for (int v = 0; v < 256; ++v) {
       float x = static_cast<float>(v) / 255.0f;
       if (normalize) x = (x - m[c]) / sd[c];
@@ -287,10 +263,11 @@ void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const Tenso
   for (int64_t i = 0; i < n; ++i) {
     const uint8_t* s = src + i * HW * C;
     float* d = dst + i * HW * C;
-    if (C == 1 && !normalize) {
-      convert_plane(s, d, HW);
-    } else if (C == 3 && !normalize) {
-      convert_rgb(s, d, HW);
+    if (direct) {
+      if (C == 1)
+        convert_plane(s, d, HW);
+      else
+        convert_rgb(s, d, HW);
     } else if (C == 1) {
       for (int64_t p = 0; p < HW; ++p) d[p] = tab[s[p]];
     } else if (C == 3) {
