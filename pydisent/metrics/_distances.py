@@ -45,13 +45,12 @@ from pydisent._rng import as_rng
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
     check_backend,
-    active_factors,
     check_repeats,
     check_traversals,
     geometric_mean,
     iter_observation_chunks,
     no_active_factors,
-    sample_traversal_factors,
+    sample_active_traversals,
     sample_triplets,
     warn_notes,
 )
@@ -296,10 +295,7 @@ def _check_global(codes, factors, observations, z, device):
 
 def sample_all(source, rng, repeats: int, global_subset_size: int | None):
     """Factor vectors of every traversal of every active factor, then of the global subsets."""
-    active = active_factors(source.factor_sizes)
-    if not active:
-        no_active_factors("distances", source.factor_sizes)
-    trav = [sample_traversal_factors(source, f, repeats, rng) for f in active]
+    active, trav = sample_active_traversals("distances", source, repeats, rng)
     glob = None
     if global_subset_size is not None:
         glob = source.sample_factors(repeats * global_subset_size, rng).reshape(repeats, global_subset_size, -1)

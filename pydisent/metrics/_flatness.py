@@ -29,12 +29,11 @@ import torch
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
     check_backend,
-    active_factors,
     check_repeats,
     check_traversals,
     encode_traversals,
     no_active_factors,
-    sample_traversal_factors,
+    sample_active_traversals,
 )
 from pydisent.ops.distance import pairwise_distance
 
@@ -110,9 +109,6 @@ def evaluate_flatness(source, encoder, rng, *, repeats: int = 1024, backend: str
     """
     repeats = check_repeats(repeats)
     check_backend(backend)
-    active = active_factors(source.factor_sizes)
-    if not active:
-        no_active_factors("flatness", source.factor_sizes)
-    trav = [sample_traversal_factors(source, f, repeats, rng) for f in active]
+    active, trav = sample_active_traversals("flatness", source, repeats, rng)
     codes = encode_traversals(source, encoder, trav, rng)
     return _keys(flatness_per_factor(codes, backend))

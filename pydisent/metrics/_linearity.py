@@ -37,13 +37,12 @@ import torch
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
     check_backend,
-    active_factors,
     check_repeats,
     check_traversals,
     encode_traversals,
     geometric_mean,
     no_active_factors,
-    sample_traversal_factors,
+    sample_active_traversals,
     warn_notes,
 )
 from pydisent.ops.pca import batched_pca
@@ -153,10 +152,7 @@ def evaluate_linearity(source, encoder, rng, *, repeats: int = 1024, backend: st
     """
     repeats = check_repeats(repeats)
     check_backend(backend)
-    active = active_factors(source.factor_sizes)
-    if not active:
-        no_active_factors("linearity", source.factor_sizes)
-    trav = [sample_traversal_factors(source, f, repeats, rng) for f in active]
+    active, trav = sample_active_traversals("linearity", source, repeats, rng)
     codes = encode_traversals(source, encoder, trav, rng)
     return linearity_from_codes(codes, [source.factor_space.names[f] for f in active], backend)
 

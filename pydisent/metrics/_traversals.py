@@ -37,6 +37,15 @@ def sample_traversal_factors(source, factor: int, repeats: int, rng) -> np.ndarr
     return source.factor_space.traversals(factor, base)
 
 
+def sample_active_traversals(metric: str, source, repeats: int, rng) -> tuple[list[int], list[np.ndarray]]:
+    """The factors with more than one value and, for each, its ``(repeats, s_f, F)`` traversal factor
+    vectors (drawn factor by factor, in order); raises naming ``metric`` when no factor varies."""
+    active = active_factors(source.factor_sizes)
+    if not active:
+        no_active_factors(metric, source.factor_sizes)
+    return active, [sample_traversal_factors(source, f, repeats, rng) for f in active]
+
+
 def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rng) -> list[torch.Tensor]:
     """Codes ``(R, s_f, Z)`` of each ``(R, s_f, F)`` traversal array, all rendered and encoded in one
     stream of chunks of about 64 MB of observations (the encoder splits them into its batch size)."""
