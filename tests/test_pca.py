@@ -241,6 +241,22 @@ def test_numpy_input_and_large_k_falls_back_to_torch(rng):
         batched_pca(x, backend="cpu")
 
 
+def test_torch_path_converges_on_ill_conditioned_float32_clouds(rng):
+    """Sparse image pixels along traversals (many constant and many equal columns, k > 64): LAPACK's
+    float32 eigensolver fails to converge on such covariances; the torch path solves them in float64."""
+    from pydisent.data import XYObject
+
+    ds = XYObject()
+    t = ds.factor_space.traversals(0, ds.factor_space.sample_factors(24, rng))
+    x = ds.observations(t.reshape(-1, t.shape[-1])).reshape(24, t.shape[1], -1)[:, :, ::97].contiguous()
+    assert x.dtype == torch.float32 and x.shape[2] > MAX_DIM
+    for vectors in (False, True):
+        mean, vals, vecs = batched_pca(x, eigenvectors=vectors)
+        check_eigenvalues(vals, reference(x.double().numpy())[2], torch.float32, "torch")
+        if vectors:
+            assert vecs.dtype == torch.float32 and bool(torch.isfinite(vecs).all())
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_nan_input_rejected(backend):
     x = torch.randn(4, 6, 3, dtype=torch.float64)

@@ -121,11 +121,13 @@ def batched_covariance(x: torch.Tensor, mask: torch.Tensor | None = None, unbias
 
 
 def _pca_torch(x, mask, unbiased, eigenvectors):
+    # float64 throughout, like the kernels: LAPACK's float32 eigensolver fails to converge on some
+    # ill-conditioned covariances (many constant code dimensions, k > 64)
     mean, cov = batched_covariance(x.double(), mask, unbiased)
-    mean, cov = mean.to(x.dtype), cov.to(x.dtype)
+    mean = mean.to(x.dtype)
     if eigenvectors:
         evals, evecs = torch.linalg.eigh(cov)
-        evals, evecs = evals.flip(-1), evecs.flip(-1)
+        evals, evecs = evals.flip(-1).to(x.dtype), evecs.flip(-1).to(x.dtype)
         # zero covariance (one point, constant cloud): identity, as the kernels give
         zero = (cov == 0).flatten(1).all(1)
         evecs = torch.where(zero[:, None, None], torch.eye(x.shape[2], dtype=x.dtype, device=x.device), evecs)
@@ -134,4 +136,4 @@ def _pca_torch(x, mask, unbiased, eigenvectors):
         sign = torch.sign(torch.gather(evecs, 1, idx))
         sign = torch.where(sign == 0, torch.ones_like(sign), sign)
         return mean, evals, evecs * sign
-    return mean, torch.linalg.eigvalsh(cov).flip(-1), None
+    return mean, torch.linalg.eigvalsh(cov).flip(-1).to(x.dtype), None
