@@ -183,3 +183,41 @@ def test_to_float_chw_fast_path_is_exact(tgen, C):
     assert to_float_chw(x[:0]).shape == (0, C, 5, 7)
     with pytest.raises(ValueError, match="'batch'"):
         to_float_chw(x[0])
+
+
+def test_scratch_reuses_one_block_and_knows_what_lives_in_it(rng):
+    from pydisent.data.base import Scratch
+
+    ds, other = XYObject(), XYObject(transform=FloatCHW(0.5, 0.25))
+    f1, f2 = ds.factor_space.sample_factors(6, rng), ds.factor_space.sample_factors(4, rng)
+    s = Scratch()
+    a = ds.observations(f1, scratch=s)
+    assert torch.equal(a, ds.observations(f1)) and s.holds(a) and s.holds(a[2:3, 1])
+    ptr = a.data_ptr()
+    b = ds.observations(f2, scratch=s)  # smaller: the same block, overwritten
+    assert b.data_ptr() == ptr and torch.equal(b, ds.observations(f2)) and b.shape == (4, 3, 64, 64)
+    assert torch.equal(a[:4], b)  # a was overwritten: what the docs warn about
+    assert not s.holds(a.clone()) and not s.holds(torch.zeros(3)) and not s.holds(np.zeros(3))
+    c = other.observations(f1, scratch=s)  # a normalising FloatCHW writes into the scratch too
+    assert c.data_ptr() == ptr and torch.equal(c, other.observations(f1))
+    big = ds.observations(ds.factor_space.sample_factors(9, rng), scratch=s)  # grows
+    assert s.holds(big) and big.is_contiguous()
+    assert ds.observations(f1[:0], scratch=s).shape == (0, 3, 64, 64)
+    # raw datasets and custom transforms without the scratch protocol return fresh tensors
+    raw = XYObject(transform=None).observations(f1, scratch=s)
+    assert raw.dtype == torch.uint8 and not s.holds(raw)
+    custom = XYObject(transform=lambda x: x.float()).observations(f1, scratch=s)
+    assert not s.holds(custom)
+
+
+def test_source_does_not_pass_scratch_to_an_overridden_observations(rng):
+    from pydisent.data.base import Scratch
+
+    class Mine(XYSquares):
+        def observations(self, factors):  # an older signature: no scratch
+            return super().observations(factors) * 2
+
+    src, s = as_source(Mine()), Scratch()
+    f = src.sample_factors(3, rng)
+    x = src.observations(f, rng, s)
+    assert not s.holds(x) and torch.equal(x, XYSquares().observations(f) * 2)

@@ -500,3 +500,20 @@ def test_disentanglement_lib_style_dataset():
     assert r["factored_components"]["distances.rcorr_ground_latent.l1.factor"] == pytest.approx(1.0)
     # latent L2 = 2 |df| and data MSE = |df|^2 / 12 are monotone in each other (exact in floats here)
     assert r["factored_components"]["distances.rcorr_latent_data.l2.global"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_encoder_returning_a_view_of_its_input_is_not_overwritten(seed):
+    """Observations are rendered into one reused buffer; an encoder whose codes are a view of its input
+    (a reshape or a slice) must still see every chunk's codes kept apart: same numbers as a copying one."""
+    from pydisent.data import XYObject
+
+    ds = XYObject()
+    view = lambda x: x.reshape(len(x), -1)[:, ::97]  # a view: no copy
+    copy = lambda x: x.reshape(len(x), -1)[:, ::97].clone()
+    opts = {"flatness": {"repeats": 40}, "factored_components": {"repeats": 24, "global_subset_size": 64},
+            "mig": {"num_train": 1500}}
+    for cache in (True, False):
+        # batch_size above the chunk: the encoder's output for a chunk is not concatenated (copied) anew
+        got = evaluate(view, ds, list(opts), seed=seed, options=opts, cache_codes=cache, batch_size=8192)
+        want = evaluate(copy, ds, list(opts), seed=seed, options=opts, cache_codes=cache, batch_size=8192)
+        np.testing.assert_equal(got, want)

@@ -94,12 +94,14 @@ def _rects_torch(rects: torch.Tensor, colors: torch.Tensor, H: int, W: int, C: i
 
 
 # -- uint8 HWC -> float CHW -----------------------------------------------------------------------
-def hwc_to_chw_float(batch: torch.Tensor, mean=None, std=None) -> torch.Tensor:
+def hwc_to_chw_float(batch: torch.Tensor, mean=None, std=None, scratch=None) -> torch.Tensor:
     """CPU uint8 ``(n, H, W, C)`` -> float32 ``(n, C, H, W)`` ``x / 255``, then ``(x - mean) / std`` per
-    channel: the C++ version of :func:`pydisent.data.base.to_float_chw` (identical values)."""
+    channel: the C++ version of :func:`pydisent.data.base.to_float_chw` (identical values), written
+    into ``scratch`` (a :class:`pydisent.data.base.Scratch`) when given."""
     C = batch.shape[3]
     src = batch.contiguous()
-    out = torch.empty((batch.shape[0], C, batch.shape[1], batch.shape[2]), dtype=torch.float32)
+    shape = (batch.shape[0], C, batch.shape[1], batch.shape[2])
+    out = torch.empty(shape, dtype=torch.float32) if scratch is None else scratch.take(shape, torch.float32)
     normalize = mean is not None or std is not None
     m = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.float32).reshape(-1).expand(C).contiguous()
     s = torch.as_tensor(1.0 if std is None else std, dtype=torch.float32).reshape(-1).expand(C).contiguous()

@@ -22,16 +22,52 @@ import torch
 from pydisent.data.factors import FactorSpace
 
 
-def to_float_chw(batch: torch.Tensor, mean=None, std=None) -> torch.Tensor:
+class Scratch:
+    """One block of memory that successive batches of observations are written into.
+
+    Metrics render tens of thousands of observations in chunks and drop each chunk once it is encoded.
+    A fresh tensor per chunk costs more than filling it: tens of MB of newly mapped pages per chunk,
+    faulted in one by one (the CPU allocator hands large blocks back to the system), about 3.5x the cost
+    of the conversion itself. A transform that accepts ``scratch=`` (see :func:`to_float_chw`) takes its
+    output from here instead; the block grows when a batch needs more and is reused otherwise, so each
+    batch overwrites the previous one: whoever keeps a batch (or a view of it) past the next must copy
+    it (:meth:`holds` tells whether a tensor lives in the block).
+    """
+
+    def __init__(self):
+        self._block: torch.Tensor | None = None
+
+    def take(self, shape, dtype: torch.dtype, device=None) -> torch.Tensor:
+        """A contiguous tensor of ``shape`` and ``dtype`` in the block (contents undefined)."""
+        device = torch.device("cpu") if device is None else torch.device(device)
+        nbytes = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=dtype).element_size()
+        b = self._block
+        if b is None or b.device != device or b.numel() < nbytes:
+            self._block = b = torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device)
+        return b[:nbytes].view(dtype).view(tuple(int(v) for v in shape))
+
+    def holds(self, t) -> bool:
+        """Whether tensor ``t`` shares memory with the block."""
+        b = self._block
+        if b is None or not isinstance(t, torch.Tensor) or t.device != b.device or t.numel() == 0:
+            return False
+        s = t.untyped_storage()
+        lo, hi = s.data_ptr(), s.data_ptr() + s.nbytes()
+        return lo < b.data_ptr() + b.numel() and b.data_ptr() < hi
+
+
+def to_float_chw(batch: torch.Tensor, mean=None, std=None, *, scratch: Scratch | None = None) -> torch.Tensor:
     """``uint8`` ``(n, H, W, C)`` -> ``float32`` ``(n, C, H, W)`` in [0, 1], optionally normalised
-    per channel by ``(x - mean) / std``. Float input is only permuted (assumed already in [0, 1])."""
+    per channel by ``(x - mean) / std``. Float input is only permuted (assumed already in [0, 1]).
+    With ``scratch`` (a :class:`Scratch`) the result of a CPU ``uint8`` batch is written into it
+    rather than into a new tensor."""
     if batch.dim() != 4:
         raise ValueError(f"argument 'batch' must have shape (n, H, W, C), got {tuple(batch.shape)}")
     if batch.dtype == torch.uint8 and not batch.is_cuda:
         # one fused C++ pass (same float32 operations, so the same values as the torch path below)
         from pydisent.data._render import hwc_to_chw_float
 
-        return hwc_to_chw_float(batch, mean, std)
+        return hwc_to_chw_float(batch, mean, std, scratch=scratch)
     x = batch.permute(0, 3, 1, 2)
     if x.dtype == torch.uint8:
         x = x.to(torch.float32).div_(255.0)
@@ -44,6 +80,9 @@ def to_float_chw(batch: torch.Tensor, mean=None, std=None) -> torch.Tensor:
         s = torch.as_tensor(1.0 if std is None else std, dtype=x.dtype).reshape(1, -1, 1, 1)
         x = (x - m) / s
     return x.contiguous()
+
+
+to_float_chw.accepts_scratch = True  # the protocol GroundTruthDataset.observations looks for
 
 
 class GroundTruthDataset(torch.utils.data.Dataset, abc.ABC):
@@ -90,9 +129,16 @@ class GroundTruthDataset(torch.utils.data.Dataset, abc.ABC):
     def raw_observations(self, factors) -> torch.Tensor:
         return self._render(self.factor_space.check_factors(factors))
 
-    def observations(self, factors) -> torch.Tensor:
+    def observations(self, factors, scratch: Scratch | None = None) -> torch.Tensor:
+        """Transformed observations of ``factors`` ``(n, F)``. With ``scratch``, a transform that
+        declares ``accepts_scratch = True`` (:func:`to_float_chw`, :class:`~pydisent.data.FloatCHW`)
+        writes into it: the result is then overwritten by the next call with the same scratch."""
         raw = self.raw_observations(factors)
-        return raw if self.transform is None else self.transform(raw)
+        if self.transform is None:
+            return raw
+        if scratch is not None and getattr(self.transform, "accepts_scratch", False):
+            return self.transform(raw, scratch=scratch)
+        return self.transform(raw)
 
     def observations_from_indices(self, indices) -> torch.Tensor:
         return self.observations(self.factor_space.idx_to_pos(indices))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from pydisent._rng import as_rng
+from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
 
 _DLIB_METHODS = ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors")
@@ -27,8 +28,6 @@ class GroundTruthSource:
     """
 
     def __init__(self, dataset):
-        from pydisent.data.base import GroundTruthDataset
-
         self.dataset = dataset
         if isinstance(dataset, GroundTruthDataset) or (
             hasattr(dataset, "factor_space") and hasattr(dataset, "observations")
@@ -74,10 +73,15 @@ class GroundTruthSource:
             return out.astype(np.int64, copy=False).reshape(int(n), self.num_factors)
         return self.factor_space.sample_factors(n, rng)
 
-    def observations(self, factors: np.ndarray, rng):
-        """Observations of a batch of factors, in the dataset's own output type."""
+    def observations(self, factors: np.ndarray, rng, scratch=None):
+        """Observations of a batch of factors, in the dataset's own output type; with ``scratch`` (a
+        :class:`pydisent.data.base.Scratch`) a pydisent dataset may write them into it, overwriting
+        the previous batch."""
         if self.kind == "disentanglement_lib":
             return self.dataset.sample_observations_from_factors(factors, rng)
+        if scratch is not None and type(self.dataset).observations is GroundTruthDataset.observations:
+            # (a subclass that overrides observations() may not take scratch=)
+            return self.dataset.observations(factors, scratch=scratch)
         return self.dataset.observations(factors)
 
 

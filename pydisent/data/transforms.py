@@ -19,8 +19,10 @@ class FloatCHW:
         if self.std is not None and any(not s > 0 for s in self.std):
             raise ValueError(f"argument 'std' must be positive, got {self.std}")
 
-    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
-        return to_float_chw(batch, self.mean, self.std)
+    accepts_scratch = True  # see GroundTruthDataset.observations
+
+    def __call__(self, batch: torch.Tensor, scratch=None) -> torch.Tensor:
+        return to_float_chw(batch, self.mean, self.std, scratch=scratch)
 
     def __repr__(self) -> str:
         return f"FloatCHW(mean={self.mean}, std={self.std})"

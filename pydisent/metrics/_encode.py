@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pydisent.data.base import Scratch
+
 
 class Encoder:
     """Wraps a representation function ``observations -> codes``.
@@ -143,21 +145,33 @@ class CodeCache:
         return self.codes[torch.as_tensor(np.asarray(indices, dtype=np.int64), device=self.codes.device)]
 
 
+def encode_chunk(source, encoder: Encoder, factors: np.ndarray, rng, scratch: Scratch):
+    """``(observations, codes)`` of one chunk of ``factors``, the observations written into ``scratch``
+    where the dataset allows (so they are valid until the next chunk); codes that the representation
+    function returned as a view of them (an identity or reshaping encoder) are copied out."""
+    obs = source.observations(factors, rng, scratch)
+    codes = encoder(obs)
+    return obs, (codes.clone() if scratch.holds(codes) else codes)
+
+
 def encode_factors(source, encoder: Encoder, factors: np.ndarray, rng, chunk: int | None = None) -> torch.Tensor:
-    """Codes ``(n, Z)`` of the observations of ``factors`` ``(n, F)``, rendered in large chunks
-    (through the encoder's :class:`CodeCache` when it has one for ``source``)."""
+    """Codes ``(n, Z)`` of the observations of ``factors`` ``(n, F)``, rendered in large chunks into
+    one reused buffer (through the encoder's :class:`CodeCache` when it has one for ``source``)."""
     chunk = chunk or max(encoder.batch_size, 1)
     cache = encoder.code_cache(source) if len(factors) else None
+    scratch = Scratch()
     if cache is not None:
         space = source.factor_space
 
         def encode_missing(idx):
             pos = space.idx_to_pos(idx)
-            parts = [encoder(source.observations(pos[i : i + chunk], rng)) for i in range(0, len(pos), chunk)]
+            parts = [encode_chunk(source, encoder, pos[i : i + chunk], rng, scratch)[1]
+                     for i in range(0, len(pos), chunk)]
             return parts[0] if len(parts) == 1 else torch.cat(parts)
 
         return cache.lookup(space.pos_to_idx(factors), encode_missing)
-    parts = [encoder(source.observations(factors[i : i + chunk], rng)) for i in range(0, len(factors), chunk)]
+    parts = [encode_chunk(source, encoder, factors[i : i + chunk], rng, scratch)[1]
+             for i in range(0, len(factors), chunk)]
     if not parts:
         return torch.empty((0, encoder.num_codes or 0), device=encoder.device)
     return parts[0] if len(parts) == 1 else torch.cat(parts)

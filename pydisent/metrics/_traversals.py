@@ -20,7 +20,8 @@ import torch
 
 from pydisent._checks import as_tensor, check_finite, check_float, check_positive_int
 from pydisent._rng import randint
-from pydisent.metrics._encode import Encoder, encode_factors
+from pydisent.data.base import Scratch
+from pydisent.metrics._encode import Encoder, encode_chunk, encode_factors
 
 # Observations rendered per chunk (bytes).
 _CHUNK_BYTES = 1 << 26
@@ -55,10 +56,11 @@ def encode_traversals(source, encoder: Encoder, traversals: list[np.ndarray], rn
         return _split_traversals(codes, traversals)
     parts = []
     start, step = 0, 64
+    scratch = Scratch()
     while start < len(flat):
         stop = min(len(flat), start + step)
-        obs = source.observations(flat[start:stop], rng)
-        parts.append(_float_codes(encoder(_to_device(obs, encoder.device))))
+        obs, codes = encode_chunk(source, encoder, flat[start:stop], rng, scratch)
+        parts.append(_float_codes(codes))
         if start == 0:
             step = _rows_per_chunk(obs, stop - start)
         start = stop
@@ -76,9 +78,8 @@ def _split_traversals(codes: torch.Tensor, traversals: list[np.ndarray]) -> list
 
 
 def _rows_per_chunk(obs, rows: int) -> int:
-    """Observations per chunk for about ``_CHUNK_BYTES`` of them (measured on a first chunk). Chunks
-    much larger than that are slower, not faster: every fresh multi-hundred-MB buffer is page-faulted
-    in anew, while chunks of this size are recycled by the allocator."""
+    """Observations per chunk for about ``_CHUNK_BYTES`` of them (measured on a first chunk): large
+    enough that the per-call overheads vanish, small enough for the chunk's buffer to stay modest."""
     nbytes = obs.numel() * obs.element_size() if isinstance(obs, torch.Tensor) else np.asarray(obs).nbytes
     return max(1, _CHUNK_BYTES // max(1, nbytes // max(1, rows)))
 
@@ -86,13 +87,15 @@ def _rows_per_chunk(obs, rows: int) -> int:
 def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
     """For ``(R, s, F)`` factor vectors, yields ``(r0, r1, observations (c, s, D) float, codes (c, s, Z))``
     chunk by chunk (about 64 MB of observations each, sized after the first traversal), so the images
-    of all traversals never sit in memory at once."""
+    of all traversals never sit in memory at once. The observations of a chunk may live in a buffer
+    that the next chunk overwrites: use them before asking for the next (the codes are kept apart)."""
     R, s, F = factors.shape
     r0, step = 0, 1
+    scratch = Scratch()
     while r0 < R:
         r1 = min(R, r0 + step)
-        obs = source.observations(factors[r0:r1].reshape(-1, F), rng)
-        codes = _float_codes(encoder(_to_device(obs, encoder.device)))
+        obs, codes = encode_chunk(source, encoder, factors[r0:r1].reshape(-1, F), rng, scratch)
+        codes = _float_codes(codes)
         x = _as_float_tensor(obs, codes.device)
         yield r0, r1, x.reshape(r1 - r0, s, -1), codes.reshape(r1 - r0, s, -1)
         if r0 == 0:
@@ -112,12 +115,6 @@ def check_backend(backend) -> str:
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
     return backend
-
-
-def _to_device(obs, device):
-    if isinstance(obs, torch.Tensor) and device is not None:
-        return obs.to(device, non_blocking=True)
-    return obs
 
 
 def _as_float_tensor(obs, device) -> torch.Tensor:
