@@ -72,6 +72,35 @@ void pairs_validate(const PairArgs& a, bool cuda) {
                  a.out.size(0));
 }
 
+void image_pairs_validate(const ImagePairArgs& a) {
+  check_rank(a.x, "x", 2);
+  check_dtype(a.x, "x", DType::UInt8);
+  check_contiguous(a.x, "x");
+  check_host(a.x, "x");
+  for (const auto* t : {&a.ia, &a.ib}) {
+    const char* name = t == &a.ia ? "index_a" : "index_b";
+    check_rank(*t, name, 1);
+    check_dtype(*t, name, DType::Int64);
+    check_contiguous(*t, name);
+    check_host(*t, name);
+  }
+  PYDISENT_CHECK(a.ia.size(0) == a.ib.size(0), "arguments 'index_a' and 'index_b' must have the same length, got ",
+                 a.ia.size(0), " and ", a.ib.size(0));
+  check_rank(a.weights, "weights", 1);
+  check_dtype(a.weights, "weights", DType::Float64);
+  check_contiguous(a.weights, "weights");
+  check_host(a.weights, "weights");
+  const int64_t C = a.weights.size(0), D = a.x.size(1);
+  PYDISENT_CHECK(C >= 1 && D % C == 0, "argument 'weights' must have one entry per channel, dividing the ", D,
+                 " values per image; got ", C);
+  check_rank(a.out, "out", 1);
+  check_dtype(a.out, "out", DType::Float64);
+  check_contiguous(a.out, "out");
+  check_host(a.out, "out");
+  PYDISENT_CHECK(a.out.size(0) == a.ia.size(0), "argument 'out' must have ", a.ia.size(0), " entries, got ",
+                 a.out.size(0));
+}
+
 #ifndef PYDISENT_WITH_CUDA
 void pca_cuda(const PcaArgs&, std::uintptr_t) {
   PYDISENT_NOT_IMPLEMENTED("pca_cuda: pydisent was built without CUDA (rebuild with nvcc, or use backend='cpu')");
@@ -146,6 +175,20 @@ void register_pca(py::module_& m) {
                   std::uintptr_t stream) { paired_distance_cuda(pair_args(x, ia, ib, out, metric), stream); },
       py::arg("x"), py::arg("index_a"), py::arg("index_b"), py::arg("out"), py::arg("metric"), py::arg("stream"),
       py::call_guard<py::gil_scoped_release>(), "CUDA version of paired_distance_cpu");
+  m.def(
+      "paired_image_mse_cpu",
+      [](const TensorRef& x, const TensorRef& ia, const TensorRef& ib, const TensorRef& weights, const TensorRef& out) {
+        ImagePairArgs a;
+        a.x = x;
+        a.ia = ia;
+        a.ib = ib;
+        a.weights = weights;
+        a.out = out;
+        paired_image_mse_cpu(a);
+      },
+      py::arg("x"), py::arg("index_a"), py::arg("index_b"), py::arg("weights"), py::arg("out"),
+      py::call_guard<py::gil_scoped_release>(),
+      "out[p] = sum_c weights[c] * sum_{k % C == c} (x[a,k] - x[b,k])^2 / D for uint8 x (n, D), exact integer sums");
 }
 
 }  // namespace pydisent

@@ -83,3 +83,84 @@ def _paired(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str, pa
     else:
         _C.paired_distance_cpu(ref(x), ref(ia), ref(ib), ref(out), code)
     return out.reshape(shape)
+
+
+def paired_image_mse(images, index_a, index_b, channel_scale, *, backend: str = "auto") -> torch.Tensor:
+    """Mean squared difference of pairs of ``uint8`` images, as measured on their float versions.
+
+    For images ``u`` ``(n, H, W, C)`` (channels last, as datasets render them) and a per-channel affine
+    map ``x = channel_scale[c] * u + offset[c]`` to the float images a model sees (``x / 255``, then
+    ``(x - mean) / std``: ``channel_scale = 1 / (255 std)``; the offsets cancel), pair ``p`` gets
+
+        ``mse_p = sum_c channel_scale[c]^2 * S_c / (H W C)``,  ``S_c = sum (u_a - u_b)^2`` over channel c,
+
+    the per-image MSE of :func:`paired_distance` (``metric="mse"``) on the float images, from exact
+    integer sums instead of float images rounded first: a quarter of the bytes to read, and equal
+    differences give equal distances. Ties stay exact as with :func:`paired_distance`.
+
+    Args:
+        images: ``uint8`` ``(n, ...)`` with the channels on the last axis (or ``(n, D)`` with one channel).
+        index_a, index_b: integer tensors of one shape, values in ``[0, n)``.
+        channel_scale: ``(C,)`` positive scales (or a number), one per channel.
+        backend: ``"auto"`` (the C++ kernel for CPU images; CUDA images take the torch path), ``"cpu"``
+            or ``"torch"`` (float64 differences in torch, the reference).
+
+    Returns:
+        float64 distances with the indices' shape, on the images' device.
+    """
+    x = as_tensor(images, "images")
+    if x.dtype != torch.uint8:
+        raise TypeError(f"argument 'images' must be a uint8 tensor, got {x.dtype}")
+    if x.dim() < 1:
+        raise ValueError(f"argument 'images' must have shape (n, ...), got {tuple(x.shape)}")
+    scale = torch.as_tensor(channel_scale, dtype=torch.float64).reshape(-1).cpu()
+    C = x.shape[-1] if x.dim() > 2 else 1
+    if scale.numel() == 1:
+        scale = scale.expand(C)
+    if scale.numel() != C or not bool(torch.isfinite(scale).all()) or not bool((scale > 0).all()):
+        raise ValueError(f"argument 'channel_scale' must hold {C} positive finite numbers (one per channel), "
+                         f"got {scale.tolist()}")
+    x = x.reshape(x.shape[0], -1)
+    ia = as_tensor(index_a, "index_a", device=x.device)
+    ib = as_tensor(index_b, "index_b", device=x.device)
+    for name, t in (("index_a", ia), ("index_b", ib)):
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise TypeError(f"argument '{name}' must be an integer tensor, got {t.dtype}")
+    if ia.shape != ib.shape:
+        raise ValueError(f"arguments 'index_a' and 'index_b' must have the same shape, got {tuple(ia.shape)} "
+                         f"and {tuple(ib.shape)}")
+    check_same_device(("images", x), ("index_a", ia), ("index_b", ib))
+    n = x.shape[0]
+    if ia.numel() and (int(torch.minimum(ia.min(), ib.min())) < 0 or int(torch.maximum(ia.max(), ib.max())) >= n):
+        raise ValueError(f"arguments 'index_a'/'index_b' must be in [0, {n}) (rows of 'images')")
+    if backend not in ("auto", "cpu", "torch"):
+        raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
+    if backend == "cpu" and x.is_cuda:
+        raise ValueError("argument 'images' is on a CUDA device; backend='cpu' needs CPU images")
+    return _paired_image(x, ia, ib, scale, "torch" if (backend == "torch" or x.is_cuda) else "cpu")
+
+
+def _paired_image(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, scale: torch.Tensor, path: str) -> torch.Tensor:
+    """:func:`paired_image_mse` after its checks (x (n, D) uint8; scale (C,) float64 on the CPU)."""
+    shape = ia.shape
+    ia = ia.reshape(-1).to(torch.int64).contiguous()
+    ib = ib.reshape(-1).to(torch.int64).contiguous()
+    weights = (scale * scale).contiguous()
+    if path == "torch":
+        # the kernel's arithmetic: exact per-channel integer sums (float64 holds them exactly), then the
+        # weights in channel order, so both paths give the same bits and ties stay exact
+        C, D = weights.numel(), x.shape[1]
+        d = x[ia].to(torch.float64) - x[ib].to(torch.float64)
+        sums = (d * d).reshape(-1, D // C, C).sum(1)
+        w = weights.tolist()
+        if all(v == w[0] for v in w):
+            acc = w[0] * sums.sum(1)
+        else:
+            acc = torch.zeros(len(ia), dtype=torch.float64, device=x.device)
+            for c in range(C):
+                acc = acc + w[c] * sums[:, c]
+        return (acc * (1.0 / D if D else 0.0)).reshape(shape)
+    out = torch.empty(ia.numel(), dtype=torch.float64)
+    if ia.numel():
+        _C.paired_image_mse_cpu(ref(x.contiguous()), ref(ia), ref(ib), ref(weights), ref(out))
+    return out.reshape(shape)
