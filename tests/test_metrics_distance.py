@@ -582,3 +582,33 @@ def test_encoder_returning_a_view_of_its_input_is_not_overwritten(seed):
         got = evaluate(view, ds, list(opts), seed=seed, options=opts, cache_codes=cache, batch_size=8192)
         want = evaluate(copy, ds, list(opts), seed=seed, options=opts, cache_codes=cache, batch_size=8192)
         np.testing.assert_equal(got, want)
+
+
+def test_data_distances_on_uint8_images_match_the_float_observations(seed, monkeypatch):
+    """The evaluate form measures data distances on a dataset's uint8 images (exact integer sums, with
+    the transform's per-channel scale); a transform that does not declare its scale takes the float
+    path. Pearson correlations agree to rounding; the rank statistics differ only where the float path
+    broke exact ties by rounding; keys without data distances are identical."""
+    import pydisent.metrics._distances as dist
+    from pydisent.data import FloatCHW, XYObject, to_float_chw
+
+    calls = []
+    real = dist._paired_image
+    monkeypatch.setattr(dist, "_paired_image", lambda *a: calls.append(1) or real(*a))
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(6, 3 * 16 * 16, generator=g)
+    rep = lambda x: torch.tanh(x[:, :, ::4, ::4].reshape(len(x), -1) @ W.T / 10)
+    opts = {"distances": {"repeats": 32}}
+    for image_tf, float_tf in [("default", lambda x: to_float_chw(x)),
+                               (FloatCHW(0.2, [0.5, 0.3, 0.9]), lambda x: FloatCHW(0.2, [0.5, 0.3, 0.9])(x))]:
+        calls.clear()
+        exact = evaluate(rep, XYObject(transform=image_tf), "distances", seed=seed, options=opts)["distances"]
+        assert calls  # the uint8 path ran
+        calls.clear()
+        approx = evaluate(rep, XYObject(transform=float_tf), "distances", seed=seed, options=opts)["distances"]
+        assert not calls
+        assert set(exact) == set(approx)
+        for k in exact:  # ties move the rank statistics (rsame, Spearman) a little, not Pearson
+            kind = k.split(".")[1].split("_")[0]
+            tol = ({"rsame": 0.03, "rcorr": 2e-3, "lcorr": 1e-6}[kind]) if "data" in k else 1e-12
+            assert exact[k] == pytest.approx(approx[k], abs=tol), k

@@ -83,6 +83,9 @@ def to_float_chw(batch: torch.Tensor, mean=None, std=None, *, scratch: Scratch |
 
 
 to_float_chw.accepts_scratch = True  # the protocol GroundTruthDataset.observations looks for
+# x = u / 255 per channel: differences of float images are differences of uint8 images / 255 (see
+# GroundTruthSource.observations_with_raw; FloatCHW declares its own scales)
+to_float_chw.difference_scale = lambda channels: (1.0 / 255.0,) * int(channels)
 
 
 class GroundTruthDataset(torch.utils.data.Dataset, abc.ABC):

@@ -11,6 +11,7 @@ to the representation function as the dataset returns them (numpy arrays include
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from pydisent._rng import as_rng
 from pydisent.data.base import GroundTruthDataset
@@ -83,6 +84,26 @@ class GroundTruthSource:
             # (a subclass that overrides observations() may not take scratch=)
             return self.dataset.observations(factors, scratch=scratch)
         return self.dataset.observations(factors)
+
+
+    def observations_with_raw(self, factors: np.ndarray, rng, scratch=None):
+        """``(observations, images, channel_scale)``: the observations as :meth:`observations` gives
+        them and, where the dataset renders ``uint8`` images ``(n, H, W, C)`` and its transform is a
+        per-channel affine map that says so (``transform.difference_scale(C)``: :func:`to_float_chw`,
+        :class:`~pydisent.data.FloatCHW`), those images and the per-channel scale ``k`` with
+        ``x_a - x_b = k (u_a - u_b)``; otherwise ``None, None``. Data distances computed on the uint8
+        images read a quarter of the bytes and need no rounding of the images
+        (:func:`pydisent.ops.paired_image_mse`)."""
+        ds = self.dataset
+        scale_of = getattr(getattr(ds, "transform", None), "difference_scale", None)
+        if self.kind == "pydisent" and scale_of is not None \
+                and type(ds).observations is GroundTruthDataset.observations:
+            raw, t = ds.raw_observations(factors), ds.transform
+            obs = t(raw, scratch=scratch) if scratch is not None and getattr(t, "accepts_scratch", False) else t(raw)
+            if isinstance(raw, torch.Tensor) and raw.dtype == torch.uint8 and raw.dim() == 4:
+                return obs, raw, tuple(float(v) for v in scale_of(raw.shape[-1]))
+            return obs, None, None
+        return self.observations(factors, rng, scratch), None, None
 
 
 def as_source(dataset) -> GroundTruthSource:

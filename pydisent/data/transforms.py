@@ -21,6 +21,16 @@ class FloatCHW:
 
     accepts_scratch = True  # see GroundTruthDataset.observations
 
+    def difference_scale(self, channels: int) -> tuple[float, ...]:
+        """Per-channel ``k`` with ``x_a - x_b = k (u_a - u_b)`` for uint8 images ``u``: ``1 / (255 std)``
+        (the mean cancels); what data distances computed on the uint8 images use."""
+        std = (1.0,) if self.std is None else self.std
+        if len(std) == 1:
+            std = std * int(channels)
+        if len(std) != int(channels):
+            raise ValueError(f"FloatCHW has {len(std)} std values for {channels} channels")
+        return tuple(1.0 / (255.0 * v) for v in std)
+
     def __call__(self, batch: torch.Tensor, scratch=None) -> torch.Tensor:
         return to_float_chw(batch, self.mean, self.std, scratch=scratch)
 

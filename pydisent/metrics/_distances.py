@@ -10,7 +10,13 @@ with replacement. For every triplet the distances ``d(a, p)`` and ``d(a, n)`` ar
 spaces:
 
 * ground: ``|i_a - i_p|``, the difference of the factor's value along the traversal;
-* data: the per-element mean squared difference of the two (transformed, float) observations;
+* data: the per-element mean squared difference of the two (transformed, float) observations. For a
+  pydisent dataset with uint8 images and its default (or a :class:`~pydisent.data.FloatCHW`) transform,
+  the evaluate form measures it on the uint8 images with the transform's per-channel scale
+  (:func:`pydisent.ops.paired_image_mse`): the same quantity from exact integer sums, so pairs whose
+  true distances are equal tie exactly. Computed from float images (disent; the array form), such
+  ties are broken by rounding at the 1e-16 level, which moves the ``rsame`` fractions that count
+  ``==`` (by 0.005 on XYObject at 64 repeats), not the correlations (1e-9);
 * latent L1 and latent L2 between the codes.
 
 Concatenating ``d(a, p)`` and ``d(a, n)`` of all repeats (``2 * repeats * num_samples`` values), for
@@ -48,6 +54,7 @@ from pydisent.metrics._traversals import (
     check_repeats,
     check_traversals,
     geometric_mean,
+    ImageBatch,
     iter_observation_chunks,
     no_active_factors,
     sample_active_traversals,
@@ -55,7 +62,7 @@ from pydisent.metrics._traversals import (
     warn_notes,
 )
 from pydisent._dispatch import resolve_backend
-from pydisent.ops.paired import _paired
+from pydisent.ops.paired import _paired, _paired_image
 from pydisent.ops.rank import pearson, rankdata
 from pydisent._checks import check_positive_int
 
@@ -92,6 +99,16 @@ def pair_distances(points: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, met
     return _paired(points.reshape(C * s, D), base + ia, base + ib, metric, resolve_backend(backend, points))
 
 
+def image_pair_distances(batch: ImageBatch, ia: torch.Tensor, ib: torch.Tensor, backend: str = "auto") -> torch.Tensor:
+    """:func:`pair_distances` ``"mse"`` of the float observations, from the uint8 images of ``batch``
+    (:func:`pydisent.ops.paired_image_mse`): ``(C, N)`` float64."""
+    images = batch.images
+    C, s, D = images.shape
+    base = torch.arange(C, device=images.device)[:, None] * s
+    scale = torch.as_tensor(batch.channel_scale, dtype=torch.float64)
+    return _paired_image(images.reshape(C * s, D), base + ia, base + ib, scale, "torch" if backend == "torch" else "cpu")
+
+
 def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: torch.Tensor | None,
                     factors: torch.Tensor | None, backend: str = "auto") -> dict:
     """Triplet distances of a chunk of traversals/subsets: ``{space: (d(a,p), d(a,n))}``, each ``(C, N)``.
@@ -109,7 +126,10 @@ def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: t
                          pair_distances(factors, a, n, "manhattan", backend))
     for name, metric in _LATENT:
         out[name] = (pair_distances(codes, a, p, metric, backend), pair_distances(codes, a, n, metric, backend))
-    if observations is not None:
+    if isinstance(observations, ImageBatch):  # uint8 images: exact, and finite by construction
+        out["data"] = (image_pair_distances(observations, a, p, backend),
+                       image_pair_distances(observations, a, n, backend))
+    elif observations is not None:
         out["data"] = (pair_distances(observations, a, p, "mse", backend),
                        pair_distances(observations, a, n, "mse", backend))
         # a non-finite value in a sampled image makes its distances non-finite: checking the few

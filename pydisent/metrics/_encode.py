@@ -145,13 +145,19 @@ class CodeCache:
         return self.codes[torch.as_tensor(np.asarray(indices, dtype=np.int64), device=self.codes.device)]
 
 
-def encode_chunk(source, encoder: Encoder, factors: np.ndarray, rng, scratch: Scratch):
+def encode_chunk(source, encoder: Encoder, factors: np.ndarray, rng, scratch: Scratch, with_raw: bool = False):
     """``(observations, codes)`` of one chunk of ``factors``, the observations written into ``scratch``
     where the dataset allows (so they are valid until the next chunk); codes that the representation
-    function returned as a view of them (an identity or reshaping encoder) are copied out."""
-    obs = source.observations(factors, rng, scratch)
+    function returned as a view of them (an identity or reshaping encoder) are copied out.
+    ``with_raw=True`` returns ``(observations, codes, images, channel_scale)`` with the dataset's uint8
+    images where :meth:`~pydisent.data.GroundTruthSource.observations_with_raw` has them (else None)."""
+    if with_raw:
+        obs, raw, scale = source.observations_with_raw(factors, rng, scratch)
+    else:
+        obs = source.observations(factors, rng, scratch)
     codes = encoder(obs)
-    return obs, (codes.clone() if scratch.holds(codes) else codes)
+    codes = codes.clone() if scratch.holds(codes) else codes
+    return (obs, codes, raw, scale) if with_raw else (obs, codes)
 
 
 def encode_factors(source, encoder: Encoder, factors: np.ndarray, rng, chunk: int | None = None) -> torch.Tensor:

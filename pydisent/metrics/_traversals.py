@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -84,20 +85,37 @@ def _rows_per_chunk(obs, rows: int) -> int:
     return max(1, _CHUNK_BYTES // max(1, nbytes // max(1, rows)))
 
 
+class ImageBatch(NamedTuple):
+    """Observations given as the dataset's uint8 images ``(c, s, D)`` (channels interleaved) with the
+    per-channel scale of the transform (:meth:`~pydisent.data.GroundTruthSource.observations_with_raw`):
+    the data distances are measured on these, exactly, instead of on the float observations."""
+
+    images: torch.Tensor
+    channel_scale: tuple
+
+
 def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
-    """For ``(R, s, F)`` factor vectors, yields ``(r0, r1, observations (c, s, D) float, codes (c, s, Z))``
-    chunk by chunk (about 64 MB of observations each, sized after the first traversal), so the images
-    of all traversals never sit in memory at once. The observations of a chunk may live in a buffer
-    that the next chunk overwrites: use them before asking for the next (the codes are kept apart)."""
+    """For ``(R, s, F)`` factor vectors, yields ``(r0, r1, observations, codes (c, s, Z))`` chunk by chunk
+    (about 64 MB of observations each, sized after the first traversal), so the images of all
+    traversals never sit in memory at once. ``observations`` are the float observations ``(c, s, D)``
+    or, for CPU codes of a dataset with uint8 images and an affine transform, an :class:`ImageBatch`.
+    The observations of a chunk may live in a buffer that the next chunk overwrites: use them before
+    asking for the next (the codes are kept apart)."""
     R, s, F = factors.shape
     r0, step = 0, 1
     scratch = Scratch()
     while r0 < R:
         r1 = min(R, r0 + step)
-        obs, codes = encode_chunk(source, encoder, factors[r0:r1].reshape(-1, F), rng, scratch)
+        obs, codes, raw, scale = encode_chunk(source, encoder, factors[r0:r1].reshape(-1, F), rng, scratch,
+                                              with_raw=True)
         codes = _float_codes(codes)
-        x = _as_float_tensor(obs, codes.device)
-        yield r0, r1, x.reshape(r1 - r0, s, -1), codes.reshape(r1 - r0, s, -1)
+        if raw is not None and codes.device.type == "cpu":
+            x = obs
+            data = ImageBatch(raw.reshape(r1 - r0, s, -1), scale)
+        else:
+            x = _as_float_tensor(obs, codes.device)
+            data = x.reshape(r1 - r0, s, -1)
+        yield r0, r1, data, codes.reshape(r1 - r0, s, -1)
         if r0 == 0:
             per_traversal = max(1, x.numel() // (r1 - r0) * x.element_size())
             step = max(1, _CHUNK_BYTES // per_traversal)
