@@ -61,4 +61,5 @@ PYBIND11_MODULE(_C, m) {
   pydisent::register_pca(m);
   pydisent::register_render(m);
   pydisent::register_trees(m);
+  pydisent::register_rank(m);
 }

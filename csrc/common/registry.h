@@ -10,4 +10,5 @@ void register_persistence(pybind11::module_& m);
 void register_pca(pybind11::module_& m);
 void register_render(pybind11::module_& m);
 void register_trees(pybind11::module_& m);
+void register_rank(pybind11::module_& m);
 }  // namespace pydisent

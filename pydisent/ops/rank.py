@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import torch
 
+from pydisent import _C
 from pydisent._checks import as_tensor, check_finite, check_same_device
+from pydisent._dispatch import ref
 
 __all__ = ["rankdata", "pearson", "spearman"]
 
 
-def rankdata(x, dim: int = -1) -> torch.Tensor:
+def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     """Ranks along ``dim`` with ties given their average rank, 1-based, as ``scipy.stats.rankdata(x,
     method="average")`` applied to every 1-d slice. Returns float64 on ``x``'s device.
+
+    ``backend``: ``"auto"`` (the C++ kernel, a radix sort per slice with OpenMP over slices, for CPU
+    float32/float64 input; torch otherwise), ``"cpu"`` or ``"torch"`` (a stable device sort and tie
+    bookkeeping in torch, the reference).
 
     NaN/inf values are rejected (``ValueError``), unlike scipy, which ranks NaN last or propagates it.
     """
     x = as_tensor(x, "x")
     if x.dim() == 0:
         raise ValueError("argument 'x' must have at least one dimension")
+    if backend not in ("auto", "cpu", "torch"):
+        raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     if x.is_floating_point():
@@ -31,6 +39,15 @@ def rankdata(x, dim: int = -1) -> torch.Tensor:
     n = x.shape[-1]
     if n == 0 or x.numel() == 0:
         return torch.empty(x.shape, dtype=torch.float64, device=x.device).movedim(-1, dim)
+    compiled = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64, torch.int32, torch.int64)
+    if backend == "cpu" and not compiled:
+        raise ValueError(f"backend='cpu' ranks CPU float or integer tensors, got {x.dtype} on {x.device}")
+    if backend != "torch" and compiled and (x.dtype.is_floating_point or x.abs().max() < 2**53):
+        # (float64 holds float32 values and integers below 2^53 exactly: the same order and ties)
+        flat = x.reshape(-1, n).to(torch.float64).contiguous()
+        out = torch.empty_like(flat)
+        _C.rank_average_cpu(ref(flat), ref(out))
+        return out.reshape(x.shape).movedim(-1, dim)
     sorted_x, order = torch.sort(x, dim=-1, stable=True)
     pos = torch.arange(n, device=x.device).expand_as(order)
     starts_group = torch.ones_like(order, dtype=torch.bool)
