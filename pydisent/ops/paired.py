@@ -40,20 +40,26 @@ def paired_distance(x, index_a, index_b, metric: str = "euclidean", *, backend: 
     if x.dim() < 1 or x.shape[0] < 0:
         raise ValueError(f"argument 'x' must have shape (n, ...), got {tuple(x.shape)}")
     x = x.reshape(x.shape[0], -1) if x.dim() != 2 else x
+    ia, ib = _check_indices(x, "x", index_a, index_b)
+    check_finite(x, "x")
+    return _paired(x, ia, ib, metric, resolve_backend(backend, x))
+
+
+def _check_indices(x: torch.Tensor, name: str, index_a, index_b) -> tuple[torch.Tensor, torch.Tensor]:
+    """``index_a``/``index_b`` as tensors on ``x``'s device: integers, of one shape, rows of ``x``."""
     ia = as_tensor(index_a, "index_a", device=x.device)
     ib = as_tensor(index_b, "index_b", device=x.device)
-    for name, t in (("index_a", ia), ("index_b", ib)):
+    for arg, t in (("index_a", ia), ("index_b", ib)):
         if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-            raise TypeError(f"argument '{name}' must be an integer tensor, got {t.dtype}")
+            raise TypeError(f"argument '{arg}' must be an integer tensor, got {t.dtype}")
     if ia.shape != ib.shape:
         raise ValueError(f"arguments 'index_a' and 'index_b' must have the same shape, got {tuple(ia.shape)} "
                          f"and {tuple(ib.shape)}")
-    check_same_device(("x", x), ("index_a", ia), ("index_b", ib))
-    check_finite(x, "x")
+    check_same_device((name, x), ("index_a", ia), ("index_b", ib))
     n = x.shape[0]
     if ia.numel() and (int(torch.minimum(ia.min(), ib.min())) < 0 or int(torch.maximum(ia.max(), ib.max())) >= n):
-        raise ValueError(f"arguments 'index_a'/'index_b' must be in [0, {n}) (rows of 'x')")
-    return _paired(x, ia, ib, metric, resolve_backend(backend, x))
+        raise ValueError(f"arguments 'index_a'/'index_b' must be in [0, {n}) (rows of '{name}')")
+    return ia, ib
 
 
 def _paired(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str, path: str) -> torch.Tensor:
@@ -121,18 +127,7 @@ def paired_image_mse(images, index_a, index_b, channel_scale, *, backend: str = 
         raise ValueError(f"argument 'channel_scale' must hold {C} positive finite numbers (one per channel), "
                          f"got {scale.tolist()}")
     x = x.reshape(x.shape[0], -1)
-    ia = as_tensor(index_a, "index_a", device=x.device)
-    ib = as_tensor(index_b, "index_b", device=x.device)
-    for name, t in (("index_a", ia), ("index_b", ib)):
-        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-            raise TypeError(f"argument '{name}' must be an integer tensor, got {t.dtype}")
-    if ia.shape != ib.shape:
-        raise ValueError(f"arguments 'index_a' and 'index_b' must have the same shape, got {tuple(ia.shape)} "
-                         f"and {tuple(ib.shape)}")
-    check_same_device(("images", x), ("index_a", ia), ("index_b", ib))
-    n = x.shape[0]
-    if ia.numel() and (int(torch.minimum(ia.min(), ib.min())) < 0 or int(torch.maximum(ia.max(), ib.max())) >= n):
-        raise ValueError(f"arguments 'index_a'/'index_b' must be in [0, {n}) (rows of 'images')")
+    ia, ib = _check_indices(x, "images", index_a, index_b)
     if backend not in ("auto", "cpu", "torch"):
         raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
     if backend == "cpu" and x.is_cuda:
