@@ -177,13 +177,10 @@ def import_disent():
             return (self.idx_to_pos(idx) / np.asarray(SIZES)).astype(np.float32)
 
     data = XYObjectData()
-    if DATASET == "factors":
-        return {"dataset": DisentDataset(FactorVectorData()), "colors": np.asarray(data._colors),
-                "mig": metric_mig, "factor_vae": metric_factor_vae, "dci": metric_dci, "sap": metric_sap,
-                "unsupervised": metric_unsupervised}
-    return {"dataset": DisentDataset(data, transform=ToImgTensorF32()), "colors": np.asarray(data._colors),
-            "mig": metric_mig, "factor_vae": metric_factor_vae, "dci": metric_dci, "sap": metric_sap,
-            "unsupervised": metric_unsupervised}
+    dataset = (DisentDataset(FactorVectorData()) if DATASET == "factors"
+               else DisentDataset(data, transform=ToImgTensorF32()))
+    return {"dataset": dataset, "colors": np.asarray(data._colors), "mig": metric_mig,
+            "factor_vae": metric_factor_vae, "dci": metric_dci, "sap": metric_sap, "unsupervised": metric_unsupervised}
 
 
 # -- straightforward disentanglement_lib ports (the peer where disent has no implementation) -------------

@@ -89,23 +89,28 @@ def _agree(maxdim, tol=1e-4):
     return check
 
 
-def _impls(X, maxdim, device, T, with_gudhi):
+def _pydisent_impls(data, maxdim, device, T):
+    """pydisent's rows, first (the harness compares every row with the first): the CUDA and CPU paths
+    on a GPU run, else the CPU path with all threads and with one."""
     from pydisent.topology import vietoris_rips
 
-    ripser = _optional("ripser")
-    gph = _optional("gph")
-    gudhi = _optional("gudhi")
-    impls = {}
     if device.startswith("cuda"):
         import torch
 
-        Xd = torch.from_numpy(X).to(device)
-        impls["pydisent-cuda"] = lambda: vietoris_rips(Xd, maxdim=maxdim)
-        impls["pydisent-cpu"] = lambda: vietoris_rips(X, maxdim=maxdim)
-    else:
-        impls["pydisent"] = lambda: vietoris_rips(X, maxdim=maxdim)
-        if T > 1:
-            impls["pydisent-1t"] = _one_thread(lambda: vietoris_rips(X, maxdim=maxdim))
+        on_gpu = torch.from_numpy(data).to(device)
+        return {"pydisent-cuda": lambda: vietoris_rips(on_gpu, maxdim=maxdim),
+                "pydisent-cpu": lambda: vietoris_rips(data, maxdim=maxdim)}
+    impls = {"pydisent": lambda: vietoris_rips(data, maxdim=maxdim)}
+    if T > 1:
+        impls["pydisent-1t"] = _one_thread(lambda: vietoris_rips(data, maxdim=maxdim))
+    return impls
+
+
+def _impls(X, maxdim, device, T, with_gudhi):
+    ripser = _optional("ripser")
+    gph = _optional("gph")
+    gudhi = _optional("gudhi")
+    impls = _pydisent_impls(X, maxdim, device, T)
     if ripser is not None:
         impls["ripser"] = lambda: ripser.ripser(X, maxdim=maxdim)
     if gph is not None:
@@ -121,21 +126,9 @@ def _impls(X, maxdim, device, T, with_gudhi):
 
 
 def _batch_impls(batch, device, T):
-    from pydisent.topology import vietoris_rips
-
     ripser = _optional("ripser")
     gph = _optional("gph")
-    impls = {}
-    if device.startswith("cuda"):
-        import torch
-
-        Bd = torch.from_numpy(batch).to(device)
-        impls["pydisent-cuda"] = lambda: vietoris_rips(Bd, maxdim=1)
-        impls["pydisent-cpu"] = lambda: vietoris_rips(batch, maxdim=1)
-    else:
-        impls["pydisent"] = lambda: vietoris_rips(batch, maxdim=1)
-        if T > 1:
-            impls["pydisent-1t"] = _one_thread(lambda: vietoris_rips(batch, maxdim=1))
+    impls = _pydisent_impls(batch, 1, device, T)
     if ripser is not None:
         impls["ripser-loop"] = lambda: [ripser.ripser(x, maxdim=1) for x in batch]
     if gph is not None:

@@ -67,6 +67,15 @@ def assert_same(ours, theirs, maxdim=1):
         np.testing.assert_array_equal(a, b, err_msg=f"H{k}")
 
 
+def assert_identical(a, b):
+    """Two Diagrams equal array for array (in pydisent's order), generators included where present."""
+    assert len(a) == len(b)
+    for k in range(len(a)):
+        np.testing.assert_array_equal(a[k], b[k])
+        if a.generators is not None:
+            np.testing.assert_array_equal(a.generators[k], b.generators[k])
+
+
 def assert_close(ours, theirs, maxdim=1, tol=1e-5):
     """Same diagrams up to float32 rounding of the distances: identical essential bars, bottleneck
     distance of the finite parts <= tol (bars shorter than 2 tol may appear on one side only)."""
@@ -308,9 +317,7 @@ def test_thread_count_does_not_change_results(rng):
         _C.set_omp_threads(prev)
     assert_close(runs[0][-1], ripser(wide, maxdim=0)["dgms"], maxdim=0)
     for a, b in zip(*runs):
-        for k in range(len(a)):
-            np.testing.assert_array_equal(a[k], b[k])
-            np.testing.assert_array_equal(a.generators[k], b.generators[k])
+        assert_identical(a, b)
 
 
 def test_portable_kernels_match_avx2(seed, tmp_path):
@@ -490,27 +497,20 @@ def test_gpu_data_flow_emulation(distances, rng):
 def test_cuda_matches_cpu(rng):
     """Same float32 distances (no FMA, same summation order) and the same reduction in the same
     order: the CUDA results equal the CPU results array for array, generators included."""
-    def same(a, b):
-        assert len(a) == len(b)
-        for k in range(len(a)):
-            np.testing.assert_array_equal(a[k], b[k])
-            if a.generators is not None:
-                np.testing.assert_array_equal(a.generators[k], b.generators[k])
-
     batch = np.stack([cube(rng, 100) for _ in range(64)])
     for thresh in (np.inf, 0.4):
         got = vietoris_rips(torch.from_numpy(batch).cuda(), threshold=thresh, return_generators=True)
         for x, g in zip(batch, got):
-            same(g, vietoris_rips(x, threshold=thresh, return_generators=True))
+            assert_identical(g, vietoris_rips(x, threshold=thresh, return_generators=True))
     for x in (noisy_circle(rng, 80), cube(rng, 150), grid(rng, (6, 6, 3)), cube(rng, 1), cube(rng, 2), cube(rng, 0)):
-        same(vietoris_rips(torch.from_numpy(x).cuda(), return_generators=True), vietoris_rips(x, return_generators=True))
-        same(vietoris_rips(torch.from_numpy(x).float().cuda(), maxdim=0), vietoris_rips(x.astype(np.float32), maxdim=0))
+        assert_identical(vietoris_rips(torch.from_numpy(x).cuda(), return_generators=True), vietoris_rips(x, return_generators=True))
+        assert_identical(vietoris_rips(torch.from_numpy(x).float().cuda(), maxdim=0), vietoris_rips(x.astype(np.float32), maxdim=0))
     D = np.stack([distance_matrix(x, 0) for x in batch[:8]])
     for d, g in zip(D, vietoris_rips(torch.from_numpy(D).cuda(), distances=True)):
         assert_same(g, ripser_dm(d))
     ragged = [cube(rng, int(n)) for n in (5, 40, 0, 90)]
     got = vietoris_rips([torch.from_numpy(x).cuda() for x in ragged], metric="manhattan", maxdim=1)
     for x, g in zip(ragged, got):
-        same(g, vietoris_rips(x, metric="manhattan"))
+        assert_identical(g, vietoris_rips(x, metric="manhattan"))
     with pytest.raises(ValueError, match="points_or_distances.*NaN or infinite"):
         vietoris_rips(torch.full((5, 2), float("nan"), device="cuda"))

@@ -1,9 +1,6 @@
 // Argument checks shared by the CPU and CUDA paths, and the CPU dispatch over instruction sets.
 #include <omp.h>
 
-#if defined(__linux__)
-#endif
-
 #include <cmath>
 #include <new>
 #include <string>

@@ -50,6 +50,15 @@ PYDISENT_CLONES void pairs_loop(const T* x, int64_t D, const int64_t* ia, const 
   for (int64_t p = begin; p < end; ++p) out[p] = row_sum<T, P>(x + ia[p] * D, x + ib[p] * D, D);
 }
 
+// Every index in [0, n): checked in one parallel pass before any row is read.
+void check_indices_in_range(const int64_t* ia, const int64_t* ib, int64_t P, int64_t n, const char* kernel) {
+  std::atomic<int64_t> bad{-1};
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < P; ++p)
+    if (ia[p] < 0 || ia[p] >= n || ib[p] < 0 || ib[p] >= n) bad.store(p);
+  PYDISENT_CHECK(bad.load() < 0, kernel, ": index out of range [0, ", n, ") at pair ", bad.load());
+}
+
 template <typename T>
 void run(const PairArgs& a) {
   const int64_t n = a.x.size(0), D = a.x.size(1), P = a.ia.size(0);
@@ -57,11 +66,7 @@ void run(const PairArgs& a) {
   const int64_t* ia = a.ia.data<int64_t>();
   const int64_t* ib = a.ib.data<int64_t>();
   double* out = a.out.data<double>();
-  std::atomic<int64_t> bad{-1};
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < P; ++p)
-    if (ia[p] < 0 || ia[p] >= n || ib[p] < 0 || ib[p] >= n) bad.store(p);
-  PYDISENT_CHECK(bad.load() < 0, "paired_distance: index out of range [0, ", n, ") at pair ", bad.load());
+  check_indices_in_range(ia, ib, P, n, "paired_distance");
   const bool l1 = a.metric == PairMetric::Manhattan;
 #pragma omp parallel
   {
@@ -169,11 +174,7 @@ void paired_image_mse_cpu(const ImagePairArgs& a) {
   const int64_t* ib = a.ib.data<int64_t>();
   const double* w = a.weights.data<double>();
   double* out = a.out.data<double>();
-  std::atomic<int64_t> bad{-1};
-#pragma omp parallel for schedule(static)
-  for (int64_t p = 0; p < P; ++p)
-    if (ia[p] < 0 || ia[p] >= n || ib[p] < 0 || ib[p] >= n) bad.store(p);
-  PYDISENT_CHECK(bad.load() < 0, "paired_image_mse: index out of range [0, ", n, ") at pair ", bad.load());
+  check_indices_in_range(ia, ib, P, n, "paired_image_mse");
   static const SqDiffFn sq_diff_u8 = pick_sq_diff_u8();
   bool equal = true;
   for (int64_t c = 1; c < C; ++c) equal = equal && w[c] == w[0];

@@ -23,6 +23,25 @@ void check_points(const TensorRef& x, int64_t rank, bool cuda) {
   else
     check_host(x, "x");
 }
+
+// The pair arguments of both paired kernels: index_a/index_b (P,) int64 and out (P,) float64,
+// contiguous, on x's device.
+void check_pair_indices(const TensorRef& x, const TensorRef& ia, const TensorRef& ib, const TensorRef& out) {
+  for (const auto* t : {&ia, &ib}) {
+    const char* name = t == &ia ? "index_a" : "index_b";
+    check_rank(*t, name, 1);
+    check_dtype(*t, name, DType::Int64);
+    check_contiguous(*t, name);
+    check_same_device(x, "x", *t, name);
+  }
+  PYDISENT_CHECK(ia.size(0) == ib.size(0), "arguments 'index_a' and 'index_b' must have the same length, got ",
+                 ia.size(0), " and ", ib.size(0));
+  check_rank(out, "out", 1);
+  check_dtype(out, "out", DType::Float64);
+  check_contiguous(out, "out");
+  check_same_device(x, "x", out, "out");
+  PYDISENT_CHECK(out.size(0) == ia.size(0), "argument 'out' must have ", ia.size(0), " entries, got ", out.size(0));
+}
 }  // namespace
 
 void pca_validate(const PcaArgs& a, bool cuda) {
@@ -55,21 +74,7 @@ void pca_validate(const PcaArgs& a, bool cuda) {
 
 void pairs_validate(const PairArgs& a, bool cuda) {
   check_points(a.x, 2, cuda);
-  for (const auto* t : {&a.ia, &a.ib}) {
-    const char* name = t == &a.ia ? "index_a" : "index_b";
-    check_rank(*t, name, 1);
-    check_dtype(*t, name, DType::Int64);
-    check_contiguous(*t, name);
-    check_same_device(a.x, "x", *t, name);
-  }
-  PYDISENT_CHECK(a.ia.size(0) == a.ib.size(0), "arguments 'index_a' and 'index_b' must have the same length, got ",
-                 a.ia.size(0), " and ", a.ib.size(0));
-  check_rank(a.out, "out", 1);
-  check_dtype(a.out, "out", DType::Float64);
-  check_contiguous(a.out, "out");
-  check_same_device(a.x, "x", a.out, "out");
-  PYDISENT_CHECK(a.out.size(0) == a.ia.size(0), "argument 'out' must have ", a.ia.size(0), " entries, got ",
-                 a.out.size(0));
+  check_pair_indices(a.x, a.ia, a.ib, a.out);
 }
 
 void image_pairs_validate(const ImagePairArgs& a) {
@@ -77,28 +82,14 @@ void image_pairs_validate(const ImagePairArgs& a) {
   check_dtype(a.x, "x", DType::UInt8);
   check_contiguous(a.x, "x");
   check_host(a.x, "x");
-  for (const auto* t : {&a.ia, &a.ib}) {
-    const char* name = t == &a.ia ? "index_a" : "index_b";
-    check_rank(*t, name, 1);
-    check_dtype(*t, name, DType::Int64);
-    check_contiguous(*t, name);
-    check_host(*t, name);
-  }
-  PYDISENT_CHECK(a.ia.size(0) == a.ib.size(0), "arguments 'index_a' and 'index_b' must have the same length, got ",
-                 a.ia.size(0), " and ", a.ib.size(0));
+  check_pair_indices(a.x, a.ia, a.ib, a.out);
   check_rank(a.weights, "weights", 1);
   check_dtype(a.weights, "weights", DType::Float64);
   check_contiguous(a.weights, "weights");
-  check_host(a.weights, "weights");
+  check_same_device(a.x, "x", a.weights, "weights");
   const int64_t C = a.weights.size(0), D = a.x.size(1);
   PYDISENT_CHECK(C >= 1 && D % C == 0, "argument 'weights' must have one entry per channel, dividing the ", D,
                  " values per image; got ", C);
-  check_rank(a.out, "out", 1);
-  check_dtype(a.out, "out", DType::Float64);
-  check_contiguous(a.out, "out");
-  check_host(a.out, "out");
-  PYDISENT_CHECK(a.out.size(0) == a.ia.size(0), "argument 'out' must have ", a.ia.size(0), " entries, got ",
-                 a.out.size(0));
 }
 
 #ifndef PYDISENT_WITH_CUDA

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -56,7 +55,8 @@ rips::Settings make_settings(int maxdim, double threshold) {
   PYDISENT_CHECK(!std::isnan(threshold) && threshold >= 0, "argument 'threshold' must be >= 0, got ", threshold);
   rips::Settings s;
   s.maxdim = maxdim;
-  s.threshold = static_cast<float>(threshold);  // rounded to float32 as ripser does
+  // rounded to float32 as ripser does; infinite lengths are never edges, so inf becomes the largest float
+  s.threshold = std::min(static_cast<float>(threshold), std::numeric_limits<float>::max());
   return s;
 }
 
@@ -71,9 +71,22 @@ void check_sizes(const rips::BatchInput& in, int maxdim) {
   }
 }
 
-int check_metric(int metric) {
+void check_metric(int metric) {
   PYDISENT_CHECK(metric >= 0 && metric <= 2, "argument 'metric' code must be 0, 1 or 2, got ", metric);
-  return metric;
+}
+
+// The checked input and settings of every entry point (checks in this order: input, settings, sizes, metric).
+struct Prepared {
+  rips::BatchInput in;
+  rips::Settings s;
+};
+
+Prepared prepare(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim, bool distances,
+                 int metric, int maxdim, double threshold) {
+  Prepared p{make_input(data, offsets, dim, distances), make_settings(maxdim, threshold)};  // in this order
+  check_sizes(p.in, maxdim);
+  check_metric(metric);
+  return p;
 }
 
 // Packed numpy results: dgm0 (K0, 2) float64, off0 (B + 1), gen0 (K0, 3) int64 when asked; the same
@@ -141,15 +154,12 @@ py::dict pack(const std::vector<rips::CloudResult>& res, bool generators) {
 py::dict rips_cpu(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim, bool distances,
                   int metric, int maxdim, double threshold, bool generators, int threads) {
   check_host(data, "points_or_distances");
-  rips::BatchInput in = make_input(data, offsets, dim, distances);
-  rips::Settings s = make_settings(maxdim, threshold);
-  check_sizes(in, maxdim);
-  check_metric(metric);
+  const Prepared p = prepare(data, offsets, dim, distances, metric, maxdim, threshold);
   PYDISENT_CHECK(threads >= 1, "argument 'threads' must be >= 1, got ", threads);
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_cpu(in, metric, s, threads);
+    res = rips::rips_batch_cpu(p.in, metric, p.s, threads);
   }
   return pack(res, generators);
 }
@@ -158,14 +168,11 @@ py::dict rips_emulated_gpu_flow(const TensorRef& data, const std::vector<int64_t
                                 bool distances, int metric, int maxdim, double threshold, bool generators,
                                 int threads) {
   check_host(data, "points_or_distances");
-  rips::BatchInput in = make_input(data, offsets, dim, distances);
-  rips::Settings s = make_settings(maxdim, threshold);
-  check_sizes(in, maxdim);
-  check_metric(metric);
+  const Prepared p = prepare(data, offsets, dim, distances, metric, maxdim, threshold);
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_emulated_gpu_flow(in, metric, s, std::max(1, threads));
+    res = rips::rips_batch_emulated_gpu_flow(p.in, metric, p.s, std::max(1, threads));
   }
   return pack(res, generators);
 }
@@ -185,19 +192,16 @@ py::dict rips_cuda(const TensorRef& data, const std::vector<int64_t>& offsets, i
   check_cuda(workspace, "workspace");
   check_same_device(data, "points_or_distances", workspace, "workspace");
   check_contiguous(workspace, "workspace");
-  rips::BatchInput in = make_input(data, offsets, dim, distances);
-  rips::Settings s = make_settings(maxdim, threshold);
-  check_sizes(in, maxdim);
-  check_metric(metric);
+  const Prepared p = prepare(data, offsets, dim, distances, metric, maxdim, threshold);
   PYDISENT_CHECK(threads >= 1, "argument 'threads' must be >= 1, got ", threads);
-  const int64_t need = rips::rips_cuda_workspace_bytes(in, maxdim);
-  const int64_t have = workspace.numel() * (workspace.dtype == DType::UInt8 ? 1 : 0);
+  const int64_t need = rips::rips_cuda_workspace_bytes(p.in, maxdim);
+  const int64_t have = workspace.numel();
   PYDISENT_CHECK(workspace.dtype == DType::UInt8 && have >= need, "argument 'workspace' must be a uint8 tensor of at least ",
                  need, " bytes");
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_cuda(in, metric, s, reinterpret_cast<void*>(workspace.ptr), have, data.device, stream,
+    res = rips::rips_batch_cuda(p.in, metric, p.s, reinterpret_cast<void*>(workspace.ptr), have, data.device, stream,
                                 threads);
   }
   return pack(res, generators);

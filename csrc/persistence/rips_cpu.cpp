@@ -15,16 +15,11 @@
 namespace pydisent {
 namespace rips {
 
-namespace {
-// Infinite lengths are never edges: capping the threshold at the largest float excludes them.
-inline float effective_threshold(float t) { return std::min(t, std::numeric_limits<float>::max()); }
-}  // namespace
-
 void rips_matrix(const float* D, int64_t n, const Settings& s, CloudResult& out, int threads) {
   out.h0.clear();
   out.h1.clear();
   if (n == 0) return;
-  const float thr = effective_threshold(s.threshold);
+  const float thr = s.threshold;
   Forest forest;
   prim_from_matrix(D, n, thr, forest);
   out.h0 = h0_pairs(forest);
@@ -44,7 +39,7 @@ void rips_points(const T* points, int64_t n, int64_t dim, int metric, const Sett
   if (n == 0) return;
   if (s.maxdim == 0 || n < 3) {
     Forest forest;
-    prim_from_points(points, n, dim, metric, effective_threshold(s.threshold), forest, threads);
+    prim_from_points(points, n, dim, metric, s.threshold, forest, threads);
     out.h0 = h0_pairs(forest);
     return;
   }
@@ -190,7 +185,7 @@ static std::vector<CloudResult> emulate(const BatchInput& in, const T* data, int
     edge_offsets[b + 1] = edge_offsets[b] + n * (n - 1) / 2;
     src[b + 1] = src[b] + (in.distances ? n * n : n * in.dim);
   }
-  const float thr = effective_threshold(s.threshold);
+  const float thr = s.threshold;
   // "kernels": matrices, forests, H1 thresholds, per-edge flags and codes
   f.D.resize(static_cast<size_t>(f.matrix_offsets[B]));
   f.parent.assign(static_cast<size_t>(in.offsets[B]), -1);

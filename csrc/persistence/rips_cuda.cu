@@ -23,7 +23,6 @@
 #include <limits>
 #include <vector>
 
-#include "common/check.h"
 #include "common/cuda_check.h"
 #include "persistence/rips_batch.h"
 #include "persistence/rips_common.h"
@@ -108,31 +107,28 @@ __device__ __forceinline__ Best better(const Best& a, const Best& b) {
   return r;
 }
 
-// Block-wide reduction of Best; the result is valid in thread 0. Uses `sh` (32 entries).
-__device__ Best block_best(Best x, Best* sh) {
-  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+// Warp-wide reduction of Best; the result is valid in lane 0 (lanes past the warp end read their own
+// value: harmless for a min).
+__device__ __forceinline__ Best warp_best(Best x) {
   for (int s = 16; s > 0; s >>= 1) {
     Best o;
     o.d = __shfl_down_sync(0xffffffffu, x.d, s);
     o.key = __shfl_down_sync(0xffffffffu, x.key, s);
     o.v = __shfl_down_sync(0xffffffffu, x.v, s);
     o.free = __shfl_down_sync(0xffffffffu, x.free, s);
-    x = better(x, o);  // lanes past the warp end read their own value: harmless for a min
+    x = better(x, o);
   }
+  return x;
+}
+
+// Block-wide reduction of Best; the result is valid in thread 0. Uses `sh` (32 entries).
+__device__ Best block_best(Best x, Best* sh) {
+  const unsigned lane = threadIdx.x & 31u, warp = threadIdx.x >> 5;
+  x = warp_best(x);
   if (lane == 0) sh[warp] = x;
   __syncthreads();
   const unsigned warps = (blockDim.x + 31u) / 32u;
-  if (warp == 0) {
-    x = lane < warps ? sh[lane] : Best{kInfF, 0, -1, -1};
-    for (int s = 16; s > 0; s >>= 1) {
-      Best o;
-      o.d = __shfl_down_sync(0xffffffffu, x.d, s);
-      o.key = __shfl_down_sync(0xffffffffu, x.key, s);
-      o.v = __shfl_down_sync(0xffffffffu, x.v, s);
-      o.free = __shfl_down_sync(0xffffffffu, x.free, s);
-      x = better(x, o);
-    }
-  }
+  if (warp == 0) x = warp_best(lane < warps ? sh[lane] : Best{kInfF, 0, -1, -1});
   return x;
 }
 
@@ -428,7 +424,7 @@ std::vector<CloudResult> rips_batch_cuda(const BatchInput& in, int metric, const
   const Buffers w = carve(L, z, stream);
   PYDISENT_CHECK(static_cast<int64_t>(L.used) <= workspace_bytes, "argument 'workspace' is too small: ", L.used,
                  " bytes needed, got ", workspace_bytes);
-  const float thr = std::min(s.threshold, std::numeric_limits<float>::max());  // inf lengths are no edges
+  const float thr = s.threshold;
 
   // Offsets (host -> device).
   std::vector<int64_t> moff(static_cast<size_t>(z.B) + 1, 0), eoff(static_cast<size_t>(z.B) + 1, 0);

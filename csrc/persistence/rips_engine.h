@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "persistence/rips_common.h"
@@ -96,7 +97,8 @@ void reduce_h1(const float* D, int64_t n, float threshold, const std::vector<Col
 // ---- one cloud, many clouds -------------------------------------------------------------------
 struct Settings {
   int maxdim = 1;
-  float threshold = INFINITY;  // already rounded to float32
+  // rounded to float32 as ripser does, and at most the largest float: infinite lengths are never edges
+  float threshold = std::numeric_limits<float>::max();
 };
 
 template <typename T>

@@ -34,8 +34,8 @@ def add_parser(sub) -> None:
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="metric names from `pydisent metrics` (default: every metric except downstream, "
-                        "and prior_divergence, which needs a (mu, logvar) model)")
+                   help="metric names from `pydisent metrics` (default: every metric except "
+                        f"{', '.join(_NOT_BY_DEFAULT)}; prior_divergence needs a (mu, logvar) model)")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
     p.add_argument("--fast", action="store_true",

@@ -40,7 +40,7 @@ class Scratch:
     def take(self, shape, dtype: torch.dtype, device=None) -> torch.Tensor:
         """A contiguous tensor of ``shape`` and ``dtype`` in the block (contents undefined)."""
         device = torch.device("cpu") if device is None else torch.device(device)
-        nbytes = int(np.prod(shape, dtype=np.int64)) * torch.empty((), dtype=dtype).element_size()
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
         b = self._block
         if b is None or b.device != device or b.numel() < nbytes:
             self._block = b = torch.empty(max(nbytes, 1), dtype=torch.uint8, device=device)
@@ -136,7 +136,11 @@ class GroundTruthDataset(torch.utils.data.Dataset, abc.ABC):
         """Transformed observations of ``factors`` ``(n, F)``. With ``scratch``, a transform that
         declares ``accepts_scratch = True`` (:func:`to_float_chw`, :class:`~pydisent.data.FloatCHW`)
         writes into it: the result is then overwritten by the next call with the same scratch."""
-        raw = self.raw_observations(factors)
+        return self.apply_transform(self.raw_observations(factors), scratch)
+
+    def apply_transform(self, raw, scratch: Scratch | None = None):
+        """``self.transform`` applied to a raw batch (written into ``scratch`` where the transform
+        accepts one, see :meth:`observations`); the raw batch itself without a transform."""
         if self.transform is None:
             return raw
         if scratch is not None and getattr(self.transform, "accepts_scratch", False):

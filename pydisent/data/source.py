@@ -80,11 +80,14 @@ class GroundTruthSource:
         the previous batch."""
         if self.kind == "disentanglement_lib":
             return self.dataset.sample_observations_from_factors(factors, rng)
-        if scratch is not None and type(self.dataset).observations is GroundTruthDataset.observations:
-            # (a subclass that overrides observations() may not take scratch=)
+        if scratch is not None and self._standard_observations:
             return self.dataset.observations(factors, scratch=scratch)
         return self.dataset.observations(factors)
 
+    @property
+    def _standard_observations(self) -> bool:
+        # a subclass that overrides observations() may not take scratch= nor be raw + transform
+        return type(self.dataset).observations is GroundTruthDataset.observations
 
     def observations_with_raw(self, factors: np.ndarray, rng, scratch=None):
         """``(observations, images, channel_scale)``: the observations as :meth:`observations` gives
@@ -96,10 +99,9 @@ class GroundTruthSource:
         (:func:`pydisent.ops.paired_image_mse`)."""
         ds = self.dataset
         scale_of = getattr(getattr(ds, "transform", None), "difference_scale", None)
-        if self.kind == "pydisent" and scale_of is not None \
-                and type(ds).observations is GroundTruthDataset.observations:
-            raw, t = ds.raw_observations(factors), ds.transform
-            obs = t(raw, scratch=scratch) if scratch is not None and getattr(t, "accepts_scratch", False) else t(raw)
+        if self.kind == "pydisent" and scale_of is not None and self._standard_observations:
+            raw = ds.raw_observations(factors)
+            obs = ds.apply_transform(raw, scratch)
             if isinstance(raw, torch.Tensor) and raw.dtype == torch.uint8 and raw.dim() == 4:
                 return obs, raw, tuple(float(v) for v in scale_of(raw.shape[-1]))
             return obs, None, None

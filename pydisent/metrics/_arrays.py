@@ -12,7 +12,8 @@ import math
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_positive_int  # noqa: F401  (re-exported for the metric modules)
+from pydisent._checks import as_tensor, check_finite, check_positive_int  # noqa: F401  (re-exported for the metric modules)
+from pydisent._rng import randint
 
 _LAYOUT_HINT = (
     " (pydisent's layout is (num_points, num_codes) / (num_points, num_factors); "
@@ -59,8 +60,7 @@ def as_factors(factors, name: str = "factors", *, num_points: int | None = None,
     if t.dtype == torch.bool:
         t = t.to(torch.int64)
     elif t.is_floating_point():
-        if t.numel() and not bool(torch.isfinite(t).all()):
-            raise ValueError(f"argument '{name}' contains NaN or infinite values")
+        check_finite(t, name)
         if t.numel() and not bool((t == torch.round(t)).all()):
             raise TypeError(f"argument '{name}' must hold integer factor positions, got non-integral {t.dtype} values")
         t = t.to(torch.int64)
@@ -131,6 +131,16 @@ def constant_columns(x: torch.Tensor) -> torch.Tensor:
     return (x == x[:1]).all(dim=0)
 
 
+def check_two_classes(factors, what: str = "the classifier") -> None:
+    """Raises naming the first factor (column of ``factors`` (n, F), numpy or torch) that takes a single
+    value: a classifier fitted to predict it would need >= 2 classes."""
+    single = constant_columns(torch.as_tensor(factors))
+    if bool(single.any()):
+        k = int(torch.nonzero(single)[0])
+        raise ValueError(f"argument 'factors': factor {k} takes a single value in the training points; "
+                         f"{what} needs >= 2 classes")
+
+
 def check_fraction(v, name: str, *, lo_open=True, hi_open=False) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
         raise TypeError(f"argument '{name}' must be a number, got {type(v).__name__}")
@@ -155,9 +165,7 @@ def seed_from(rng_or_seed, name: str = "random_state") -> int | None:
         raise TypeError(f"argument '{name}' must be an int, a numpy Generator/RandomState or None")
     if isinstance(rng_or_seed, (int, np.integer)):
         return int(rng_or_seed)
-    if isinstance(rng_or_seed, np.random.RandomState):
-        return int(rng_or_seed.randint(np.iinfo(np.int32).max))
-    if isinstance(rng_or_seed, np.random.Generator):
-        return int(rng_or_seed.integers(np.iinfo(np.int32).max))
+    if isinstance(rng_or_seed, (np.random.RandomState, np.random.Generator)):
+        return int(randint(rng_or_seed, np.iinfo(np.int32).max))
     raise TypeError(f"argument '{name}' must be an int, a numpy Generator/RandomState or None, "
                     f"got {type(rng_or_seed).__name__}")

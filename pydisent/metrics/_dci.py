@@ -8,7 +8,7 @@ import math
 import numpy as np
 import torch
 
-from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
+from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
 from pydisent.metrics._estimators import (_forest_tables, gbt_replay, gradient_boosting, gradient_importance,
                                           hist_gradient_boosting, parallel_map, predict_from_raw)
 from pydisent.metrics._registry import register
@@ -69,10 +69,7 @@ def importance_matrix(codes, factors, codes_test, factors_test, *, fast: bool = 
     """Importance matrix ``(Z, F)`` and per-factor train/test accuracies of one boosted-tree classifier per
     factor (codes -> factor value), fitted in parallel threads. See :func:`dci`."""
     x, y, xt, yt = to_numpy(codes), to_numpy(factors), to_numpy(codes_test), to_numpy(factors_test)
-    for k in range(y.shape[1]):
-        if len(np.unique(y[:, k])) < 2:
-            raise ValueError(f"argument 'factors': factor {k} takes a single value in the training points; the "
-                             f"classifier needs >= 2 classes")
+    check_two_classes(y)
     seed = seed_from(random_state)
     seeds = [None if seed is None else seed + k for k in range(y.shape[1])]
     if fast and n_jobs is None:

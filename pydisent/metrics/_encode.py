@@ -52,12 +52,7 @@ class Encoder:
         return self._caches[key]
 
     def __call__(self, observations) -> torch.Tensor:
-        n = len(observations)
-        parts = [self._encode_batch(observations[i : i + self.batch_size]) for i in range(0, n, self.batch_size)]
-        if not parts:
-            z = self.num_codes or 0
-            return torch.empty((0, z), device=self.device)
-        return parts[0] if len(parts) == 1 else torch.cat(parts)
+        return self._encode_all(observations, keep_all=False)[0]
 
     def posterior(self, observations) -> tuple[torch.Tensor, ...]:
         """Every output of a ``(mu, logvar, ...)`` representation function, each ``(n, Z)``.
@@ -65,12 +60,16 @@ class Encoder:
         Used by the metrics that need the posterior and not only its mean (Mathieu et al.'s
         aggregate-posterior divergences); ``fn`` must return a tuple or list of at least two arrays.
         """
+        return self._encode_all(observations, keep_all=True)
+
+    def _encode_all(self, observations, keep_all: bool) -> tuple[torch.Tensor, ...]:
+        """The outputs (the codes alone unless ``keep_all``) of all observations, batch by batch."""
         n = len(observations)
-        parts = [self._encode_batch(observations[i : i + self.batch_size], keep_all=True)
+        parts = [self._encode_batch(observations[i : i + self.batch_size], keep_all)
                  for i in range(0, n, self.batch_size)]
         if not parts:
             z = self.num_codes or 0
-            return (torch.empty((0, z), device=self.device), torch.empty((0, z), device=self.device))
+            return tuple(torch.empty((0, z), device=self.device) for _ in range(2 if keep_all else 1))
         return tuple(torch.cat(p) if len(parts) > 1 else p[0] for p in zip(*parts))
 
     def _encode_batch(self, obs, keep_all: bool = False):
@@ -86,7 +85,7 @@ class Encoder:
             return tuple(self._as_codes(o, len(obs)) for o in out)
         if isinstance(out, (tuple, list)):  # (mu, logvar) encoders: the representation is the mean
             out = out[0]
-        return self._as_codes(out, len(obs))
+        return (self._as_codes(out, len(obs)),)
 
     def _as_codes(self, out, n: int) -> torch.Tensor:
         codes = torch.as_tensor(np.asarray(out) if not isinstance(out, torch.Tensor) else out)
@@ -166,21 +165,17 @@ def encode_factors(source, encoder: Encoder, factors: np.ndarray, rng, chunk: in
     chunk = chunk or max(encoder.batch_size, 1)
     cache = encoder.code_cache(source) if len(factors) else None
     scratch = Scratch()
+
+    def encode_rows(rows):
+        parts = [encode_chunk(source, encoder, rows[i : i + chunk], rng, scratch)[1] for i in range(0, len(rows), chunk)]
+        if not parts:
+            return torch.empty((0, encoder.num_codes or 0), device=encoder.device)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
     if cache is not None:
         space = source.factor_space
-
-        def encode_missing(idx):
-            pos = space.idx_to_pos(idx)
-            parts = [encode_chunk(source, encoder, pos[i : i + chunk], rng, scratch)[1]
-                     for i in range(0, len(pos), chunk)]
-            return parts[0] if len(parts) == 1 else torch.cat(parts)
-
-        return cache.lookup(space.pos_to_idx(factors), encode_missing)
-    parts = [encode_chunk(source, encoder, factors[i : i + chunk], rng, scratch)[1]
-             for i in range(0, len(factors), chunk)]
-    if not parts:
-        return torch.empty((0, encoder.num_codes or 0), device=encoder.device)
-    return parts[0] if len(parts) == 1 else torch.cat(parts)
+        return cache.lookup(space.pos_to_idx(factors), lambda idx: encode_rows(space.idx_to_pos(idx)))
+    return encode_rows(factors)
 
 
 def sample_codes(source, encoder: Encoder, num_points: int, rng) -> tuple[torch.Tensor, np.ndarray]:

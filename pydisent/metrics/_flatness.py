@@ -109,6 +109,6 @@ def evaluate_flatness(source, encoder, rng, *, repeats: int = 1024, backend: str
     """
     repeats = check_repeats(repeats)
     check_backend(backend)
-    active, trav = sample_active_traversals("flatness", source, repeats, rng)
+    _, trav = sample_active_traversals("flatness", source, repeats, rng)
     codes = encode_traversals(source, encoder, trav, rng)
     return _keys(flatness_per_factor(codes, backend))

@@ -81,7 +81,7 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20) -> d
         score = float((per_code * max_dev).sum() / max_dev.sum())
     else:
         score = float(per_code.mean())
-    return {"IRS": score, "num_active_dims": float(c.to(torch.float64)[:, active].sum())}
+    return {"IRS": score, "num_active_dims": float(z.sum())}  # reference quirk: sum of the active codes
 
 
 @register("irs", array_fn=irs, headline=('IRS',))

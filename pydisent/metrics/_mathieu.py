@@ -7,7 +7,6 @@ import math
 
 import torch
 
-from pydisent._checks import as_tensor
 from pydisent._rng import as_rng, torch_seed
 from pydisent.metrics._arrays import as_codes, check_positive_int
 from pydisent.metrics._registry import register
@@ -136,7 +135,7 @@ def prior_divergence(mu, logvar, *, batch_size: int = 64, prior=None, rng=0,
     if bad or not divs:
         raise ValueError(f"argument 'divergences' must name some of {DIVERGENCES}, got {divergences!r}")
     m = as_codes(mu, "mu").to(torch.float64)
-    lv = as_codes(as_tensor(logvar, "logvar"), "logvar").to(device=m.device, dtype=torch.float64)
+    lv = as_codes(logvar, "logvar").to(device=m.device, dtype=torch.float64)
     if lv.shape != m.shape:
         raise ValueError(f"arguments 'mu' and 'logvar' must have the same shape: {tuple(m.shape)} != {tuple(lv.shape)}")
     n, D = m.shape

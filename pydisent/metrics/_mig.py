@@ -11,13 +11,6 @@ from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 
 
-def mutual_info_matrix(codes, factors, *, num_bins: int = 20) -> torch.Tensor:
-    """``m[i, j]`` = plug-in MI (nats) between code ``i`` discretised into ``num_bins`` equal-width bins and
-    factor ``j``: disentanglement_lib's ``discrete_mutual_info(make_discretizer(mus), ys)`` in (Z, F)."""
-    c, f = codes_and_factors(codes, factors)
-    return discrete_mutual_info(histogram_discretize(c, num_bins), f)
-
-
 def mig(codes, factors, *, num_bins: int = 20) -> dict:
     """Mutual Information Gap.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
+from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
 from pydisent.metrics._discretize import histogram_discretize
 from pydisent.metrics._estimators import check_solver, logistic_regression, parallel_map
 from pydisent.metrics._mi import discrete_mutual_info
@@ -90,10 +90,7 @@ def modularity_explicitness(codes, factors, codes_test=None, factors_test=None, 
     scores = {"modularity_score": modularity_from_mi(mi)}
     x, xt = _standardize(to_numpy(c, np.float64), to_numpy(ct, np.float64))
     y, yt = to_numpy(f), to_numpy(ft)
-    for k in range(y.shape[1]):
-        if len(np.unique(y[:, k])) < 2:
-            raise ValueError(f"argument 'factors': factor {k} takes a single value in the training points; the "
-                             f"explicitness classifier needs >= 2 classes")
+    check_two_classes(y, "the explicitness classifier")
     seed = seed_from(random_state)
     res = parallel_map(_explicitness_factor, [(x, y[:, k], xt, yt[:, k], solver, seed) for k in range(y.shape[1])],
                        n_jobs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent.metrics._arrays import check_positive_int, to_numpy, train_test
+from pydisent.metrics._arrays import check_positive_int, check_two_classes, to_numpy, train_test
 from pydisent.metrics._estimators import parallel_map
 from pydisent.metrics._linear_svc import linear_svc_accuracy
 from pydisent.metrics._registry import register
@@ -37,13 +37,9 @@ def sap_matrix(codes, factors, codes_test, factors_test, *, continuous_factors: 
         cov = xc.t() @ yc / (n - 1)
         s = cov * cov / (var_x[:, None] * var_y[None, :])
         return torch.where(var_x[:, None] > 1e-12, s, torch.zeros_like(s))
-    y = factors
-    for k in range(y.shape[1]):
-        if torch.unique(y[:, k]).numel() < 2:
-            raise ValueError(f"argument 'factors': factor {k} takes a single value in the training points; the "
-                             f"classifier needs >= 2 classes")
-    if fast:
+    if fast:  # (linear_svc_accuracy raises the same error for a single-valued factor)
         return linear_svc_accuracy(codes, factors, codes_test, factors_test, C=C)
+    check_two_classes(factors)
     x, y, xt, yt = (to_numpy(codes, np.float64), to_numpy(factors), to_numpy(codes_test, np.float64),
                     to_numpy(factors_test))
     Z, F = x.shape[1], y.shape[1]

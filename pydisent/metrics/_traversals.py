@@ -117,8 +117,7 @@ def iter_observation_chunks(source, encoder: Encoder, factors: np.ndarray, rng):
             data = x.reshape(r1 - r0, s, -1)
         yield r0, r1, data, codes.reshape(r1 - r0, s, -1)
         if r0 == 0:
-            per_traversal = max(1, x.numel() // (r1 - r0) * x.element_size())
-            step = max(1, _CHUNK_BYTES // per_traversal)
+            step = _rows_per_chunk(x, r1 - r0)
         r0 = r1
 
 

@@ -21,7 +21,7 @@ def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     method="average")`` applied to every 1-d slice. Returns float64 on ``x``'s device.
 
     ``backend``: ``"auto"`` (the C++ kernel, a radix sort per slice with OpenMP over slices, for CPU
-    float32/float64 input; torch otherwise), ``"cpu"`` or ``"torch"`` (a stable device sort and tie
+    float32/float64 input and int32/int64 input below 2^53 in magnitude; torch otherwise), ``"cpu"`` or ``"torch"`` (a stable device sort and tie
     bookkeeping in torch, the reference).
 
     NaN/inf values are rejected (``ValueError``), unlike scipy, which ranks NaN last or propagates it.
