@@ -1,41 +1,45 @@
-"""``pydisent evaluate``: score one or more representations on a ground-truth dataset.
+"""``pydisent evaluate``: score run folders, checkpoints, exported programs or callables; write metrics and a report.
 
 Examples::
 
-    python -m pydisent evaluate --dataset xyobject --baseline pca --baseline random_projection
-    python -m pydisent evaluate --dataset dsprites --model my_encoder.pt --metrics mig dci --device cuda
-    python -m pydisent evaluate --dataset xysquares --baseline pca --set mig.num_train=2000 --json out.json
+    python -m pydisent evaluate runs/beta_vae                       # a run folder: metrics.json + report.html in it
+    python -m pydisent evaluate model.pt2 --dataset xysquares --out eval/    # a torch.export program
+    python -m pydisent evaluate pkg.module:encode --metrics mig dci --fast
+    python -m pydisent evaluate --dataset xyobject --baseline pca --baseline random_projection   # a table only
 
-Several representations are scored side by side (one column each) on the same samples (the same seed).
+Each RUN_OR_MODEL gets a folder with ``metrics.json`` (versioned, with provenance), ``diagnostics.npz`` and
+``report.html``: the run folder itself, or ``--out DIR`` (one subfolder per model when several are given),
+or ``./pydisent-eval-<name>``. ``--model`` / ``--baseline`` representations are scored side by side into the
+table (and into ``--out DIR/<name>`` when ``--out`` is given). Several representations see the same samples.
 """
 
 from __future__ import annotations
 
-import ast
-import json
+import argparse
 import sys
-import time
+from pathlib import Path
 
-
-# downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
-# factored_components is distances + linearity again.
-_NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
+from pydisent.cli._common import UserError, log, parse_assignments, print_json
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="score representations with disentanglement metrics",
-                       description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", default="xyobject", help="a name from `pydisent datasets` (default xyobject)")
+    p = sub.add_parser("evaluate", help="score representations, write metrics.json and the report",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("targets", nargs="*", metavar="RUN_OR_MODEL",
+                   help="a run folder, a checkpoint, a torch.export program (.pt2), a TorchScript file or "
+                        "'module:callable'")
+    p.add_argument("--dataset", default=None,
+                   help="a name from `pydisent datasets` (default: the run's training dataset, else xyobject)")
     p.add_argument("--dataset-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="dataset constructor argument, e.g. grid_spacing=4 (repeatable)")
     p.add_argument("--model", action="append", default=[], metavar="SPEC",
-                   help="a TorchScript file or 'module:callable' mapping observations to codes (repeatable)")
+                   help="a representation scored into the table only (repeatable; as RUN_OR_MODEL)")
     p.add_argument("--baseline", action="append", default=[], metavar="NAME",
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="metric names from `pydisent metrics` (default: every metric except "
-                        f"{', '.join(_NOT_BY_DEFAULT)}; prior_divergence needs a (mu, logvar) model)")
+                   help="'all' (default: every metric of `pydisent metrics` except downstream, prior_divergence "
+                        "and factored_components, plus the topological score where there is a decoder) or names")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
     p.add_argument("--fast", action="store_true",
@@ -46,93 +50,161 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
     p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--out", default=None, metavar="DIR", help="folder for the results of models that are not run folders")
+    p.add_argument("--no-report", action="store_true", help="write metrics.json only")
     p.add_argument("--all-keys", action="store_true",
                    help="print every key of every metric (default: each metric's headline numbers)")
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
-    p.add_argument("--quiet", action="store_true", help="no per-metric progress lines")
+    p.add_argument("--json", default=None, nargs="?", const="-", metavar="PATH", dest="json_path",
+                   help="write the results as JSON to PATH (or to stdout, with no table, when PATH is - or absent)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or progress lines")
     p.set_defaults(func=run)
 
 
-def _literal(text: str):
+def _check_device(device):
+    if device is None:
+        return
+    import torch
+
     try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
+        dev = torch.device(device)
+    except RuntimeError:
+        raise UserError(f"argument '--device': {device!r} is not a device (cpu, cuda, cuda:1, ...)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"argument '--device': {device!r} requested but no CUDA device is available")
 
 
-def parse_assignments(items, *, dotted: bool) -> dict:
-    out: dict = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
-        if dotted:
-            metric, dot, opt = key.partition(".")
-            if not dot or not opt:
-                raise SystemExit(f"error: --set expects METRIC.KEY=VALUE, got {item!r}")
-            out.setdefault(metric, {})[opt] = _literal(value)
-        else:
-            out[key] = _literal(value)
-    return out
+def subjects_from_args(args, dataset_cache: dict):
+    """The :class:`~pydisent.report.runs.Subject` of every RUN_OR_MODEL, --model and --baseline."""
+    from pydisent.report import open_subject
+    from pydisent.report._standin import from_baseline
+    from pydisent.report.runs import Subject
 
+    subs = []
+    many = len(args.targets) > 1
+    for spec in args.targets:
+        out = None
+        if args.out is not None and not Path(spec).is_dir():
+            out = Path(args.out) / (Path(spec).stem if many else "")
+        elif args.out is not None:
+            out = Path(args.out) / Path(spec).name if many else Path(args.out)
+        subs.append(open_subject(spec, device=args.device, out=out))
+    for spec in args.model:
+        sub = open_subject(spec, device=args.device, out=None)
+        sub.folder = Path(args.out) / sub.label if args.out else None
+        subs.append(sub)
+    for name in args.baseline:
+        from pydisent.models import BASELINES
 
-def _format(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4f}"
-    return str(v)
+        if name not in BASELINES:
+            raise UserError(f"unknown baseline {name!r}; valid: {', '.join(sorted(BASELINES))}")
+        ds = dataset_cache["dataset"]
+        model = from_baseline(name, ds, args.num_codes, args.seed)
+        if args.device:
+            model = model.to(args.device)
+        subs.append(Subject(name, "baseline", name, model.encode, model.decode, model.latent_dim,
+                            Path(args.out) / name if args.out else None))
+    return subs
 
 
 def run(args) -> int:
     import torch
 
-    from pydisent.data import make_dataset
-    from pydisent.metrics import METRICS, evaluate
-    from pydisent.models import load_representation, make_baseline
+    from pydisent.report import resolve_dataset
+    from pydisent.report.pipeline import evaluate_subject
+    from pydisent.report.scoring import TOPOLOGICAL, resolve_metrics, score
 
-    dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
-    names = args.metrics or [m for m in METRICS if m not in _NOT_BY_DEFAULT]
+    _check_device(args.device)
+    if args.batch_size < 1:
+        raise UserError(f"argument '--batch-size' must be a positive integer, got {args.batch_size}")
+    dataset_kwargs = parse_assignments(args.dataset_arg, dotted=False, option="--dataset-arg")
     options = parse_assignments(args.set, dotted=True)
-    reps = {}
-    for spec in args.model:
-        reps[spec] = load_representation(spec, device=args.device)
-    for name in args.baseline:
-        module = make_baseline(name, dataset, args.num_codes, rng=args.seed)
-        reps[name] = module.to(args.device) if args.device else module
-    if not reps:
-        reps["pca"] = make_baseline("pca", dataset, args.num_codes, rng=args.seed)
-        if args.device:
-            reps["pca"] = reps["pca"].to(args.device)
-    results, timings = {}, {}
-    for label, fn in reps.items():
-        if not args.quiet:
-            print(f"[pydisent] scoring {label} on {args.dataset} ({len(names)} metrics)", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        results[label] = evaluate(fn, dataset, names, seed=args.seed, device=args.device,
-                                  batch_size=args.batch_size, options=options, progress=not args.quiet,
-                                  fast=args.fast, cache_codes=not args.no_cache)
-        timings[label] = time.perf_counter() - t0
-    _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
-    if args.json:
-        payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
-                   "results": results, "seconds": timings, "torch": torch.__version__}
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=1, default=float)
+    names = resolve_metrics(args.metrics)
+    if args.metrics is None and not args.targets:
+        names = [n for n in names if n != TOPOLOGICAL]  # the table-only form keeps today's default set
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise UserError(f"argument '--set' names metrics that were not requested: {', '.join(stray)}")
+    if not args.targets and not args.model and not args.baseline:
+        args.baseline = ["pca"]
+    cache: dict = {}
+    first = None
+    if args.targets:
+        from pydisent.report import open_subject  # noqa: F401  (validated in subjects_from_args)
+    # the dataset: explicit, else the first run's, else xyobject (baselines are fitted on it)
+    from pydisent.report.runs import Subject
+
+    probe = Subject("probe", "probe", "", lambda x: x)
+    if args.dataset is None and args.targets and Path(args.targets[0]).is_dir():
+        from pydisent.report.runs import _dataset_from_config, read_config
+
+        probe.dataset = _dataset_from_config(read_config(args.targets[0]))
+    dataset, info = resolve_dataset(probe, args.dataset, dataset_kwargs)
+    cache["dataset"] = dataset
+    subjects = subjects_from_args(args, cache)
+    results, timings, docs = {}, {}, {}
+    for sub in subjects:
+        log(args, f"scoring {sub.label} on {info['name']} ({len(names)} metrics)")
+        if sub.folder is not None:
+            doc = evaluate_subject(sub, dataset, info, names, seed=args.seed, device=args.device, fast=args.fast,
+                                   options=options, batch_size=args.batch_size, cache_codes=not args.no_cache,
+                                   quiet=args.quiet, write_report=not args.no_report)
+            docs[sub.label] = doc
+            results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
+            log(args, f"{sub.label}: wrote {', '.join(doc['paths'].values())}")
+        else:
+            scored = score(sub, dataset, [n for n in names if n != TOPOLOGICAL or sub.decode is not None],
+                           seed=args.seed, device=args.device, fast=args.fast, options=options,
+                           batch_size=args.batch_size, cache_codes=not args.no_cache, quiet=args.quiet)
+            if scored["status"] != "complete":
+                raise KeyboardInterrupt
+            results[sub.label], timings[sub.label] = scored["results"], sum(scored["seconds"].values())
+    payload = {"dataset": info["name"], "dataset_kwargs": info["kwargs"], "seed": args.seed, "fast": args.fast,
+               "metrics": names, "options": options, "results": results, "seconds": timings,
+               "torch": torch.__version__,
+               "folders": {lab: d["paths"] for lab, d in docs.items()}}
+    if args.json_path == "-":
+        print_json(payload)
+        return 0
+    _print_table(results, timings, None if args.all_keys else "headline")
+    if args.json_path:
+        from pydisent._io import check_output_path, write_json
+
+        write_json(check_output_path(args.json_path, name="--json"), payload)
+    for lab, d in docs.items():
+        if "report" in d["paths"]:
+            print(f"report: {d['paths']['report']}")
     return 0
 
 
-def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
+def _format(v) -> str:
+    from pydisent.report.page import fmt
+
+    return fmt(v)
+
+
+def _print_table(results: dict, timings: dict, headline) -> None:
+    from pydisent.report.metric_info import headline as head_keys
+
     labels = list(results)
     rows = []
-    first = results[labels[0]]
-    for metric, keys in first.items():
-        shown = [k for k in (headline or {}).get(metric, ()) if k in keys] or list(keys)
+    metrics: dict = {}
+    for lab in labels:
+        for metric, keys in results[lab].items():
+            metrics.setdefault(metric, keys)
+    for metric, keys in metrics.items():
+        shown = head_keys(metric, keys) if headline else list(keys)
         for key in shown:
-            rows.append((metric, key, [results[lab][metric].get(key) for lab in labels]))
+            if isinstance(keys.get(key), (list, dict)):
+                continue
+            rows.append((metric, key, [results[lab].get(metric, {}).get(key) for lab in labels]))
     w_metric = max([len("metric")] + [len(r[0]) for r in rows])
     w_key = max([len("key")] + [len(str(r[1])) for r in rows])
     w_col = [max(10, len(lab)) for lab in labels]
-    print(f"{'metric':<{w_metric}}  {'key':<{w_key}}  " + "  ".join(f"{lab:>{w}}" for lab, w in zip(labels, w_col)))
+    out = sys.stdout
+    print(f"{'metric':<{w_metric}}  {'key':<{w_key}}  " + "  ".join(f"{lab:>{w}}" for lab, w in zip(labels, w_col)),
+          file=out)
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
-        print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+        print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}", file=out)
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)),
+          file=out)

@@ -1,0 +1,57 @@
+"""Pieces shared by the command modules: output flags, KEY=VALUE parsing, JSON on stdout."""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+
+
+class UserError(ValueError):
+    """A mistake on the command line: printed as one line, exit status 2, no traceback."""
+
+
+def add_output_flags(p, *, json_help: str = "print the result as JSON on stdout (no table)") -> None:
+    p.add_argument("--quiet", action="store_true", help="no progress bars or progress lines")
+    p.add_argument("--json", action="store_true", dest="json_out", help=json_help)
+
+
+def literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_assignments(items, *, dotted: bool, option: str = "--set") -> dict:
+    """``["a.b=1", ...]`` -> ``{"a": {"b": 1}}`` (``dotted``) or ``["k=v"]`` -> ``{"k": v}``; values are Python
+    literals where they parse as one, strings otherwise."""
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"{option} expects KEY=VALUE, got {item!r}")
+        if dotted:
+            metric, dot, opt = key.partition(".")
+            if not dot or not opt:
+                raise UserError(f"{option} expects METRIC.KEY=VALUE, got {item!r}")
+            out.setdefault(metric, {})[opt] = literal(value)
+        else:
+            out[key] = literal(value)
+    return out
+
+
+def print_json(obj) -> None:
+    from pydisent._io import to_json
+
+    sys.stdout.write(to_json(obj))
+    sys.stdout.flush()
+
+
+def log(args, message: str) -> None:
+    """A progress line on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(f"[pydisent] {message}", file=sys.stderr, flush=True)
+
+
+__all__ = ["UserError", "add_output_flags", "literal", "parse_assignments", "print_json", "log", "json"]
