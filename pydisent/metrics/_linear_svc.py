@@ -49,7 +49,9 @@ class _SortedSums:
         rows = torch.arange(Z, device=dev)
         self.lo = self.xs[:, 0] - 1.0
         self.hi = self.xs[:, -1] + 1.0
-        span = float((self.hi - self.lo).max()) + 1.0
+        # rows are laid end to end on one axis for one searchsorted: the span must cover every row's range
+        # from the lowest low to the highest high (rows at different locations overlapped otherwise)
+        span = float(self.hi.max() - self.lo.min()) + 1.0
         self.x_off = rows.to(x.dtype) * span
         self.flat_x = (self.xs + self.x_off[:, None]).reshape(-1)
         self.k_off = rows * (num_classes * n)
