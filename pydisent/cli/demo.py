@@ -20,6 +20,8 @@ from pathlib import Path
 from pydisent.cli._common import UserError, add_output_flags, log, print_json
 
 DEMO_DATASET = ("xyobject", {})
+# --quick: two factors of four values (the classifier-based metrics fit a few trees, not thousands)
+QUICK_DATASET = ("xysquares", {"grid_size": 4, "num_squares": 1})
 # (label, objective, its parameters): the beta-VAE of Higgins et al. and the plain VAE it is compared with.
 DEMO_MODELS = (("beta_vae", "beta_vae", {"beta": 4.0}), ("vae", "vae", {}))
 DEMO_TRAIN = {"steps": 3000, "batch_size": 64}
@@ -27,15 +29,15 @@ QUICK_TRAIN = {"steps": 20, "batch_size": 16}
 # every metric at reduced sample sizes (the demo's point is the report, not paper-sized estimates)
 DEMO_OPTIONS: dict = {
     "beta_vae": {"num_train": 2000, "num_eval": 1000}, "factor_vae": {"num_train": 2000, "num_eval": 1000},
-    "flatness": {"repeats": 256}, "distances": {"repeats": 256}, "linearity": {"repeats": 256},
+    "flatness": {"repeats": 256}, "ground_truth_correlation": {"repeats": 256}, "linearity": {"repeats": 256},
 }
 QUICK_OPTIONS: dict = {
-    "beta_vae": {"num_train": 100, "num_eval": 50}, "factor_vae": {"num_train": 100, "num_eval": 50,
-                                                                   "num_variance_estimate": 500},
+    "beta_vae": {"num_train": 100, "num_eval": 50, "batch_size": 8},
+    "factor_vae": {"num_train": 100, "num_eval": 50, "num_variance_estimate": 500, "batch_size": 8},
     "mig": {"num_train": 400}, "dci": {"num_train": 200, "num_test": 100},
     "modularity_explicitness": {"num_train": 300, "num_test": 150}, "sap": {"num_train": 300, "num_test": 150},
     "irs": {"num_train": 400}, "unsupervised": {"num_train": 400}, "sparsity": {"num_points": 400},
-    "flatness": {"repeats": 4}, "distances": {"repeats": 4}, "linearity": {"repeats": 4},
+    "flatness": {"repeats": 4}, "ground_truth_correlation": {"repeats": 4}, "linearity": {"repeats": 4},
 }
 DEMO_TOPOLOGY: dict = {}
 QUICK_TOPOLOGY: dict = {}
@@ -69,10 +71,9 @@ def train_run(label: str, objective: str, params: dict, dataset: tuple, folder: 
     ``pydisent.train`` exists)."""
     if training_available():
         import pydisent
-        from pydisent.data import make_dataset
 
-        pydisent.train(objective, make_dataset(dataset[0], **dataset[1]), steps=steps, batch_size=batch_size,
-                       device=device, seed=seed, out=str(folder), **params)
+        pydisent.train(objective, dataset[0], dataset_options=dict(dataset[1]), hparams=dict(params), steps=steps,
+                       batch_size=batch_size, device=device or "cpu", seed=seed, out=str(folder), quiet=quiet)
         return folder
     return _standin_run(label, objective, params, dataset, folder, seed=seed)
 
@@ -106,7 +107,7 @@ def run(args) -> int:
     from pydisent.cli.evaluate import _check_device
     from pydisent.report import compare_text, open_run, render_compare, resolve_dataset
     from pydisent.report.pipeline import evaluate_subject
-    from pydisent.report.scoring import resolve_metrics
+    from pydisent.report.scoring import TOPOLOGICAL, resolve_metrics
 
     _check_device(args.device)
     out = Path(args.out)
@@ -119,8 +120,8 @@ def run(args) -> int:
         if args.steps < 1:
             raise UserError(f"argument '--steps' must be a positive integer, got {args.steps}")
         train_cfg["steps"] = args.steps
-    options = QUICK_OPTIONS if args.quick else DEMO_OPTIONS
-    metrics = resolve_metrics("all")
+    options = {**(QUICK_OPTIONS if args.quick else DEMO_OPTIONS),
+               TOPOLOGICAL: QUICK_TOPOLOGY if args.quick else DEMO_TOPOLOGY}
     t_start = time.perf_counter()
     entries, summary = [], {"folders": {}, "results": {}, "seconds": {}, "standin": not training_available()}
     if summary["standin"]:
@@ -129,16 +130,16 @@ def run(args) -> int:
         folder = out / label
         t0 = time.perf_counter()
         log(args, f"training {label} ({objective}, {train_cfg['steps']} steps) into {folder}")
-        train_run(label, objective, params, DEMO_DATASET, folder, device=args.device, seed=args.seed,
+        train_run(label, objective, params, QUICK_DATASET if args.quick else DEMO_DATASET, folder, device=args.device, seed=args.seed,
                   quiet=args.quiet, **train_cfg)
         t_train = time.perf_counter() - t0
-        sub = open_run(folder)
+        sub = open_run(folder, device=args.device)
         sub.label = label
         dataset, info = resolve_dataset(sub, None, None)
+        metrics = resolve_metrics("all", sub)
         log(args, f"scoring {label} ({len(metrics)} metrics)")
         doc = evaluate_subject(sub, dataset, info, metrics, seed=args.seed, device=args.device, fast=True,
-                               options={k: v for k, v in options.items() if k in metrics},
-                               topology=QUICK_TOPOLOGY if args.quick else DEMO_TOPOLOGY,
+                               options={k: v for k, v in options.items() if k in metrics and v},
                                diagnostics=QUICK_DIAGNOSTICS if args.quick else None, quiet=args.quiet,
                                settings={"demo": True, "quick": args.quick, "train": train_cfg})
         entries.append({"label": label, "doc": doc, "link": f"{label}/report.html"})

@@ -73,8 +73,9 @@ def _check_device(device):
         raise UserError(f"argument '--device': {device!r} requested but no CUDA device is available")
 
 
-def subjects_from_args(args, dataset_cache: dict):
+def _subjects(args, dataset) -> list:
     """The :class:`~pydisent.report.runs.Subject` of every RUN_OR_MODEL, --model and --baseline."""
+    from pydisent.models import BASELINES
     from pydisent.report import open_subject
     from pydisent.report._standin import from_baseline
     from pydisent.report.runs import Subject
@@ -83,26 +84,26 @@ def subjects_from_args(args, dataset_cache: dict):
     many = len(args.targets) > 1
     for spec in args.targets:
         out = None
-        if args.out is not None and not Path(spec).is_dir():
-            out = Path(args.out) / (Path(spec).stem if many else "")
-        elif args.out is not None:
-            out = Path(args.out) / Path(spec).name if many else Path(args.out)
+        if args.out is not None:
+            out = Path(args.out) / Path(spec.rstrip("/")).name if many else Path(args.out)
         subs.append(open_subject(spec, device=args.device, out=out))
     for spec in args.model:
-        sub = open_subject(spec, device=args.device, out=None)
+        sub = open_subject(spec, device=args.device)
         sub.folder = Path(args.out) / sub.label if args.out else None
         subs.append(sub)
     for name in args.baseline:
-        from pydisent.models import BASELINES
-
         if name not in BASELINES:
             raise UserError(f"unknown baseline {name!r}; valid: {', '.join(sorted(BASELINES))}")
-        ds = dataset_cache["dataset"]
-        model = from_baseline(name, ds, args.num_codes, args.seed)
+        model = from_baseline(name, dataset, args.num_codes, args.seed)
         if args.device:
             model = model.to(args.device)
+        # a baseline is scored as an encoder only (as before): its linear inverse is no generative model
         subs.append(Subject(name, "baseline", name, model.encode, model.decode, model.latent_dim,
-                            Path(args.out) / name if args.out else None))
+                            Path(args.out) / name if args.out else None, target=model.encode))
+    labels = [s.label for s in subs]
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup:
+        raise UserError(f"two representations are labelled {', '.join(dup)}: give them different names")
     return subs
 
 
@@ -111,68 +112,62 @@ def run(args) -> int:
 
     from pydisent.report import resolve_dataset
     from pydisent.report.pipeline import evaluate_subject
-    from pydisent.report.scoring import TOPOLOGICAL, resolve_metrics, score
+    from pydisent.report.runs import Subject, _dataset_from_config, read_config
+    from pydisent.report.scoring import resolve_metrics, score
 
     _check_device(args.device)
     if args.batch_size < 1:
         raise UserError(f"argument '--batch-size' must be a positive integer, got {args.batch_size}")
+    if args.json_path not in (None, "-"):
+        from pydisent._io import check_output_path
+
+        check_output_path(args.json_path, name="--json")
     dataset_kwargs = parse_assignments(args.dataset_arg, dotted=False, option="--dataset-arg")
     options = parse_assignments(args.set, dotted=True)
-    names = resolve_metrics(args.metrics)
-    if args.metrics is None and not args.targets:
-        names = [n for n in names if n != TOPOLOGICAL]  # the table-only form keeps today's default set
+    if not args.targets and not args.model and not args.baseline:
+        args.baseline = ["pca"]
+    # one dataset for every representation (the same samples): explicit, else the first run's, else xyobject
+    probe = Subject("probe", "probe", "", lambda x: x)
+    if args.dataset is None and args.targets and Path(args.targets[0]).is_dir():
+        probe.dataset = _dataset_from_config(read_config(args.targets[0]))
+    dataset, info = resolve_dataset(probe, args.dataset, dataset_kwargs)
+    subjects = _subjects(args, dataset)
+    if args.metrics is not None:
+        names = resolve_metrics(args.metrics)
+    else:  # the default set: what every representation provides (one table, one column each)
+        per = [resolve_metrics(None, s) for s in subjects]
+        names = [n for n in per[0] if all(n in p for p in per)]
     stray = sorted(set(options) - set(names))
     if stray:
         raise UserError(f"argument '--set' names metrics that were not requested: {', '.join(stray)}")
-    if not args.targets and not args.model and not args.baseline:
-        args.baseline = ["pca"]
-    cache: dict = {}
-    first = None
-    if args.targets:
-        from pydisent.report import open_subject  # noqa: F401  (validated in subjects_from_args)
-    # the dataset: explicit, else the first run's, else xyobject (baselines are fitted on it)
-    from pydisent.report.runs import Subject
-
-    probe = Subject("probe", "probe", "", lambda x: x)
-    if args.dataset is None and args.targets and Path(args.targets[0]).is_dir():
-        from pydisent.report.runs import _dataset_from_config, read_config
-
-        probe.dataset = _dataset_from_config(read_config(args.targets[0]))
-    dataset, info = resolve_dataset(probe, args.dataset, dataset_kwargs)
-    cache["dataset"] = dataset
-    subjects = subjects_from_args(args, cache)
-    results, timings, docs = {}, {}, {}
+    results, timings, folders = {}, {}, {}
     for sub in subjects:
         log(args, f"scoring {sub.label} on {info['name']} ({len(names)} metrics)")
+        common = dict(seed=args.seed, device=args.device, fast=args.fast, options=options,
+                      batch_size=args.batch_size, cache_codes=not args.no_cache, quiet=args.quiet)
         if sub.folder is not None:
-            doc = evaluate_subject(sub, dataset, info, names, seed=args.seed, device=args.device, fast=args.fast,
-                                   options=options, batch_size=args.batch_size, cache_codes=not args.no_cache,
-                                   quiet=args.quiet, write_report=not args.no_report)
-            docs[sub.label] = doc
-            results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
+            doc = evaluate_subject(sub, dataset, info, names, write_report=not args.no_report, **common)
+            folders[sub.label] = doc["paths"]
             log(args, f"{sub.label}: wrote {', '.join(doc['paths'].values())}")
         else:
-            scored = score(sub, dataset, [n for n in names if n != TOPOLOGICAL or sub.decode is not None],
-                           seed=args.seed, device=args.device, fast=args.fast, options=options,
-                           batch_size=args.batch_size, cache_codes=not args.no_cache, quiet=args.quiet)
-            if scored["status"] != "complete":
+            doc = score(sub, dataset, names, **common)
+            if doc["status"] != "complete":
                 raise KeyboardInterrupt
-            results[sub.label], timings[sub.label] = scored["results"], sum(scored["seconds"].values())
+        results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
     payload = {"dataset": info["name"], "dataset_kwargs": info["kwargs"], "seed": args.seed, "fast": args.fast,
                "metrics": names, "options": options, "results": results, "seconds": timings,
-               "torch": torch.__version__,
-               "folders": {lab: d["paths"] for lab, d in docs.items()}}
+               "torch": torch.__version__, "folders": folders}
     if args.json_path == "-":
         print_json(payload)
         return 0
     _print_table(results, timings, None if args.all_keys else "headline")
     if args.json_path:
-        from pydisent._io import check_output_path, write_json
+        from pydisent._io import write_json
 
-        write_json(check_output_path(args.json_path, name="--json"), payload)
-    for lab, d in docs.items():
-        if "report" in d["paths"]:
-            print(f"report: {d['paths']['report']}")
+        write_json(args.json_path, payload, name="--json")
+    for lab, paths in folders.items():
+        if "report" in paths:
+            print(f"report: {paths['report']}")
     return 0
 
 

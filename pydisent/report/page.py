@@ -19,6 +19,7 @@ from pydisent.report import figures as F
 from pydisent.report.metric_info import describe, headline
 from pydisent.report.runs import DIAGNOSTICS_FILE, METRICS_FILE, REPORT_FILE, loss_terms, read_log
 from pydisent.report.schema import read_metrics
+from pydisent.report.scoring import TOPOLOGICAL
 
 _TEMPLATES = Path(__file__).with_name("templates")
 # metrics whose every key is better when lower (the comparison marks no "best" run for them)
@@ -135,8 +136,9 @@ _MATRIX_NAMES = ("matrix", "distance_matrix", "distances", "distance", "A", "was
 
 
 def diag_topology(diag: dict) -> dict:
-    """The topological score's arrays from ``diagnostics.npz`` (stored under ``topology/<name>``)."""
-    t = {k[len("topology/"):]: v for k, v in diag.items() if k.startswith("topology/")}
+    """The topological score's arrays from ``diagnostics.npz`` (stored as ``topological_disentanglement/<key>``)."""
+    prefix = TOPOLOGICAL + "/"
+    t = {k[len(prefix):]: v for k, v in diag.items() if k.startswith(prefix)}
     out = {"rlt_missing": "", "matrix_missing": ""}
     rlt = next((t[n] for n in _RLT_NAMES if n in t and t[n].ndim in (2, 3)), None)
     mat = next((t[n] for n in _MATRIX_NAMES if n in t and t[n].ndim == 2), None)
@@ -205,8 +207,7 @@ def render_run_report(folder, *, out=None) -> Path:
                  for k, v in prov.items() if k != "build"]
     prov_rows += [(f"build.{k}", fmt(v)) for k, v in (prov.get("build") or {}).items()]
     config = (doc.get("run") or {}).get("config")
-    topo = doc.get("topology") or {}
-    topo_rows = [(k, fmt(v)) for k, v in topo.items() if not isinstance(v, (list, dict))]
+    topo_rows = [(k, fmt(v)) for k, v in (doc["results"].get(TOPOLOGICAL) or {}).items()]
     sections = [("metrics", "metrics"), ("traversals", "traversals"), ("reconstructions", "reconstructions"),
                 ("training", "training"), ("distances", "distances"), ("linearity", "linearity"),
                 ("topology", "topology"), ("provenance", "provenance")]

@@ -35,14 +35,14 @@ def resolve_dataset(subject, name: str | None, kwargs: dict | None):
 
 def evaluate_subject(subject, dataset, dataset_info: dict, metrics: list[str], *, seed: int = 0, device=None,
                      fast: bool = False, options: dict | None = None, batch_size: int = 256, cache_codes: bool = True,
-                     topology: dict | None = None, diagnostics: dict | None = None, quiet: bool = False,
+                     diagnostics: dict | None = None, quiet: bool = False,
                      write_report: bool = True, settings: dict | None = None) -> dict:
     """Score ``subject`` and write its results into ``subject.folder``; returns the metrics document
     (with ``"paths"`` of the files written added, not stored)."""
     folder = Path(subject.folder)
     folder.mkdir(parents=True, exist_ok=True)
     scored = scoring.score(subject, dataset, metrics, seed=seed, device=device, fast=fast, options=options,
-                           batch_size=batch_size, cache_codes=cache_codes, topology=topology, quiet=quiet)
+                           batch_size=batch_size, cache_codes=cache_codes, quiet=quiet)
     status = scored["status"]
     paths = {}
     arrays = {}
@@ -52,9 +52,8 @@ def evaluate_subject(subject, dataset, dataset_info: dict, metrics: list[str], *
                                          **(diagnostics or {}))
         except KeyboardInterrupt:
             status = "interrupted"
-    topo = scored["topology"]
-    if topo is not None:
-        arrays.update({f"topology/{k}": v for k, v in topo["arrays"].items()})
+    for metric, keyed in scored["arrays"].items():
+        arrays.update({f"{metric}/{k}": v for k, v in keyed.items()})
     if arrays:
         paths["diagnostics"] = write_diagnostics(folder / DIAGNOSTICS_FILE, arrays)
     prov = provenance(device=device, seeds={"evaluation": seed, **({"training": subject.config.get("seed")}
@@ -63,7 +62,7 @@ def evaluate_subject(subject, dataset, dataset_info: dict, metrics: list[str], *
                       settings={"metrics": list(metrics), "fast": fast, "options": options or {},
                                 "batch_size": batch_size, "cache_codes": cache_codes, **(settings or {})})
     doc = metrics_document(scored["results"], representation=subject.describe(), dataset=dataset_info,
-                           seconds=scored["seconds"], topology=topo["summary"] if topo else None,
+                           seconds=scored["seconds"], arrays=scored["arrays"],
                            run={"config": subject.config} if subject.config is not None else None,
                            provenance_=prov, status=status)
     paths["metrics"] = write_metrics(folder / METRICS_FILE, doc)

@@ -27,9 +27,12 @@ METRICS_FILE = "metrics.json"
 DIAGNOSTICS_FILE = "diagnostics.npz"
 REPORT_FILE = "report.html"
 # Names training may use for its files; the first that exists wins.
+# (CONTRACT-train.md: config.json, log.jsonl, checkpoints/step-NNNNNNNN.pt; model.pt is the stand-in's)
 CONFIG_FILES = ("config.json",)
-LOG_FILES = ("log.jsonl", "train.jsonl", "losses.jsonl")
-CHECKPOINT_FILES = ("model.pt", "checkpoint.pt", "last.pt", "checkpoints/last.pt")
+LOG_FILES = ("log.jsonl",)
+STANDIN_FILE = "model.pt"
+RUN_FORMAT = "pydisent-run"
+RUN_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Subject:
     config: dict | None = None
     log_path: Path | None = None
     dataset: dict | None = None  # {"name": ..., "kwargs": {...}} from the run's config
+    target: object = None  # what pydisent.metrics.as_subject scores (a trained objective), if not encode/decode
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> dict:
@@ -91,13 +95,17 @@ def read_log(folder_or_file) -> list[dict]:
     return records
 
 
+# log fields that are bookkeeping, not loss terms (CONTRACT-train.md); lr and param/<name> are drawn too
+_NOT_TERMS = ("step", "epoch", "time", "wall", "elapsed", "steps_per_s")
+
+
 def loss_terms(records: list[dict]) -> dict[str, tuple[list, list]]:
     """``{term: (steps, values)}`` for every numeric field of the log except the step counter."""
     terms: dict[str, tuple[list, list]] = {}
     for i, rec in enumerate(records):
         step = rec.get("step", i)
         for k, v in rec.items():
-            if k in ("step", "epoch", "time", "wall", "elapsed") or isinstance(v, bool):
+            if k in _NOT_TERMS or isinstance(v, bool):
                 continue
             if isinstance(v, (int, float)) and math.isfinite(v):
                 s, vals = terms.setdefault(k, ([], []))
@@ -111,74 +119,80 @@ def _dataset_from_config(config: dict | None) -> dict | None:
         return None
     ds = config.get("dataset")
     if isinstance(ds, str):
-        return {"name": ds, "kwargs": dict(config.get("dataset_kwargs") or {})}
+        return {"name": ds, "kwargs": dict(config.get("dataset_options") or config.get("dataset_kwargs") or {})}
     if isinstance(ds, dict) and "name" in ds:
         return {"name": ds["name"], "kwargs": dict(ds.get("kwargs") or {})}
     return None
 
 
-def _load_trained(folder: Path, ckpt: Path | None):
-    """A model trained by ``pydisent.train``, through the loader the training package provides."""
+def _check_run_config(config: dict, folder: Path) -> None:
+    fmt, version = config.get("format"), config.get("format_version")
+    if fmt is not None and fmt != RUN_FORMAT:
+        raise RunFormatError(f"{str(folder)!r} is not a pydisent run folder (config format {fmt!r})")
+    if fmt == RUN_FORMAT and version != RUN_FORMAT_VERSION:
+        raise RunFormatError(f"{str(folder)!r} was written by pydisent {config.get('pydisent_version', '?')} "
+                             f"(run format version {version!r}); this pydisent reads version {RUN_FORMAT_VERSION}")
+
+
+def _from_run(run, label: str, kind: str, source: str, folder: Path | None) -> Subject:
+    """A :class:`Subject` of a trained run (``pydisent.train.load_run``): the objective is the metrics' subject."""
+    rep, gen = run.representation(), run.generator()
+    sub = Subject(label, kind, source, rep, gen, int(getattr(gen, "latent_dim", 0)) or None, folder,
+                  target=run.objective)
+    sub.config = dict(run.config)
+    sub.dataset = _dataset_from_config(run.config)
+    return sub
+
+
+def _load_run(folder: Path, checkpoint, device):
     try:
-        from pydisent.train import load_run  # type: ignore[attr-defined]
+        from pydisent.train import load_run
     except ImportError:
-        return None
-    return load_run(folder if ckpt is None else ckpt)
+        raise RunFormatError(f"{str(folder)!r} is a training run, but this pydisent has no pydisent.train "
+                             f"to read it") from None
+    try:
+        return load_run(folder, checkpoint=checkpoint, device=device or "cpu")
+    except (FileNotFoundError, ValueError) as e:  # CheckpointError is a ValueError: version / objective / format
+        raise RunFormatError(f"{str(folder)!r}: {e}") from None
 
 
-def _from_model(model) -> tuple[Callable, Callable | None, int | None]:
-    """(encode, decode, latent_dim) of a trained model following the models package's protocol."""
-    encode = model.representation() if hasattr(model, "representation") else model
-    decode = None
-    if hasattr(model, "generator"):
-        decode = model.generator()
-    elif hasattr(model, "decode"):
-        decode = model.decode
-    latent = getattr(model, "latent_dim", None)
-    return encode, decode, (int(latent) if latent is not None else None)
-
-
-def _load_checkpoint(path: Path, label: str, kind: str, folder: Path | None) -> Subject:
+def _load_standin(path: Path, label: str, kind: str, folder: Path | None) -> Subject:
     from pydisent.report import _standin
 
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for a foreign or truncated file
         raise RunFormatError(f"{str(path)!r} is not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if isinstance(ckpt, dict) and ckpt.get("format") == _standin.FORMAT:
-        if ckpt.get("version") != _standin.VERSION:
-            raise RunFormatError(f"{str(path)!r} was written by another version of pydisent (checkpoint "
-                                 f"version {ckpt.get('version')!r}, this one reads {_standin.VERSION})")
-        model = _standin.LinearAutoencoder.from_checkpoint(ckpt)
-        return Subject(label, kind, str(path), model.encode, model.decode, model.latent_dim, folder)
-    model = _load_trained(folder or path.parent, path)
-    if model is None:
-        raise RunFormatError(f"{str(path)!r} is a training checkpoint, but this pydisent has no "
-                             f"`pydisent.train.load_run` to read it")
-    encode, decode, latent = _from_model(model)
-    return Subject(label, kind, str(path), encode, decode, latent, folder)
+    if not isinstance(ckpt, dict) or ckpt.get("format") != _standin.FORMAT:
+        raise RunFormatError(f"{str(path)!r} is not a pydisent stand-in model")
+    if ckpt.get("version") != _standin.VERSION:
+        raise RunFormatError(f"{str(path)!r} was written by another version of pydisent (stand-in format "
+                             f"version {ckpt.get('version')!r}, this one reads {_standin.VERSION})")
+    model = _standin.LinearAutoencoder.from_checkpoint(ckpt)
+    return Subject(label, kind, str(path), model.encode, model.decode, model.latent_dim, folder, target=model)
 
 
-def open_run(folder) -> Subject:
-    """A run folder written by ``pydisent.train`` (or ``pydisent demo``)."""
+def open_run(folder, *, device=None) -> Subject:
+    """A run folder written by ``pydisent.train`` (or the stand-in of ``pydisent demo``)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise RunFormatError(f"{str(folder)!r} is not a run folder")
     config = read_config(folder)
-    ckpt = _first(folder, CHECKPOINT_FILES)
-    if ckpt is None:
-        trained = _load_trained(folder, None) if config is not None else None
-        if trained is None:
-            raise RunFormatError(f"{str(folder)!r} holds no model checkpoint (looked for "
-                                 f"{', '.join(CHECKPOINT_FILES)})")
-        encode, decode, latent = _from_model(trained)
-        sub = Subject(folder.name, "run", str(folder), encode, decode, latent, folder)
+    if config is None:
+        raise RunFormatError(f"{str(folder)!r} is not a run folder (no config.json)")
+    _check_run_config(config, folder)
+    if (folder / STANDIN_FILE).is_file() and config.get("format") != RUN_FORMAT:
+        sub = _load_standin(folder / STANDIN_FILE, folder.name, "run", folder)
+        sub.config = config
+        sub.dataset = _dataset_from_config(config)
     else:
-        sub = _load_checkpoint(ckpt, folder.name, "run", folder)
-    sub.config = config
-    sub.dataset = _dataset_from_config(config)
+        sub = _from_run(_load_run(folder, None, device), folder.name, "run", str(folder), folder)
     sub.log_path = _first(folder, LOG_FILES)
     return sub
+
+
+def _training_checkpoint(ckpt) -> bool:
+    return isinstance(ckpt, dict) and ckpt.get("format") == "pydisent-train-checkpoint"
 
 
 def open_subject(spec: str, *, device=None, out=None) -> Subject:
@@ -192,19 +206,24 @@ def open_subject(spec: str, *, device=None, out=None) -> Subject:
                          f"got {spec!r}")
     p = Path(spec)
     if p.is_dir():
-        sub = open_run(p)
+        sub = open_run(p, device=device)
         if out is not None:
             sub.folder = Path(out)
         return sub
     name = p.stem if p.exists() else spec.replace(":", "_").replace(".", "_").replace(os.sep, "_")
     folder = Path(out) if out is not None else Path(f"pydisent-eval-{name}")
-    if p.is_file() and p.suffix not in (".pt2",):
+    if p.is_file() and p.suffix != ".pt2":
         try:  # a training or stand-in checkpoint (weights only); else a TorchScript file below
             ckpt = torch.load(p, map_location="cpu", weights_only=True)
         except Exception:
             ckpt = None
-        if isinstance(ckpt, dict):
-            return _load_checkpoint(p, name, "checkpoint", folder)
+        if _training_checkpoint(ckpt):
+            run_dir = p.parent.parent if p.parent.name == "checkpoints" else p.parent
+            sub = _from_run(_load_run(run_dir, p, device), name, "checkpoint", spec, folder)
+            sub.log_path = _first(run_dir, LOG_FILES)
+            return sub
+        if isinstance(ckpt, dict) and "format" in ckpt:
+            return _load_standin(p, name, "checkpoint", folder)
     fn = load_representation(spec, device=device)
     kind = "export" if spec.endswith(".pt2") else ("callable" if not p.exists() else "torchscript")
     return Subject(name, kind, spec, fn, None, None, folder)

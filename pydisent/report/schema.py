@@ -11,7 +11,8 @@ One document per scored representation::
       "dataset": {"name": ..., "kwargs": {...}, "factor_names": [...], "factor_sizes": [...]},
       "results": {metric: {key: value}},      # each metric's reference key names (NaN/inf as null)
       "seconds": {metric: seconds},
-      "topology": {...} | null,               # summary of the topological score (the arrays are in diagnostics.npz)
+      "arrays": {metric: [key, ...]},         # array-valued keys (e.g. the topological score's matrices), kept
+                                              # in diagnostics.npz as "<metric>/<key>"
       "run": {"config": {...}} | null,        # the training config, when the representation is a run
       "provenance": {...}                     # see provenance()
     }
@@ -86,7 +87,7 @@ def provenance(*, device=None, seeds: dict | None = None, settings: dict | None 
 
 
 def metrics_document(results: dict, *, representation: dict, dataset: dict, seconds: dict | None = None,
-                     topology: dict | None = None, run: dict | None = None, provenance_: dict | None = None,
+                     arrays: dict | None = None, run: dict | None = None, provenance_: dict | None = None,
                      status: str = "complete") -> dict:
     """Assemble a ``metrics.json`` document (see the module docstring); validated before it is returned."""
     doc = {
@@ -97,7 +98,7 @@ def metrics_document(results: dict, *, representation: dict, dataset: dict, seco
         "dataset": dict(dataset),
         "results": dict(results),
         "seconds": dict(seconds or {}),
-        "topology": topology,
+        "arrays": {m: sorted(keys) for m, keys in (arrays or {}).items()},
         "run": run,
         "provenance": dict(provenance_ or provenance()),
     }
@@ -119,7 +120,7 @@ def validate(doc, source: str = "metrics.json") -> dict:
                              f"pydisent reads version {SCHEMA_VERSION}: re-run `pydisent evaluate` on the run")
     if doc.get("status") not in STATUSES:
         raise RunFormatError(f"{source}: status must be one of {STATUSES}, got {doc.get('status')!r}")
-    for key in ("representation", "dataset", "results", "seconds", "provenance"):
+    for key in ("representation", "dataset", "results", "seconds", "arrays", "provenance"):
         if not isinstance(doc.get(key), dict):
             raise RunFormatError(f"{source}: field {key!r} must be an object")
     for metric, keys in doc["results"].items():

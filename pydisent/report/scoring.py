@@ -1,9 +1,9 @@
 """Score a :class:`~pydisent.report.runs.Subject` with the metric suite and collect what the report draws.
 
-:func:`score` runs the metrics one by one (a progress bar per metric, one shared code cache as
-``pydisent.metrics.evaluate`` uses), then the topological score of the decoder where there is one and the
-topological metric is installed, and returns the results; Ctrl-C stops after the metric in progress and
-returns what finished with ``status="interrupted"`` so the caller can still write a valid ``metrics.json``.
+:func:`score` runs the metrics one by one as ``pydisent.metrics.evaluate`` does (one view per need, one shared
+code cache), with a progress bar over the metrics; generator metrics (the topological score) score the decoder.
+Ctrl-C stops after the metric in progress and returns what finished with ``status="interrupted"`` so the caller
+can still write a valid ``metrics.json``.
 
 :func:`diagnostics` computes the figures' data (all small arrays, written to ``diagnostics.npz``):
 
@@ -19,7 +19,6 @@ returns what finished with ``status="interrupted"`` so the caller can still writ
 
 from __future__ import annotations
 
-import inspect
 import time
 
 import numpy as np
@@ -27,167 +26,122 @@ import torch
 
 from pydisent.report.progress import progress_bar
 
-# downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
-# factored_components is distances + linearity again; the topological score is run separately (it needs a
-# generator, not an encoder).
-NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
 TOPOLOGICAL = "topological_disentanglement"
 
 
-def default_metrics() -> list[str]:
-    from pydisent.metrics import METRICS
+def metric_subject(subject):
+    """The metrics' subject (:func:`pydisent.metrics.as_subject`) of a report subject: its model object when it
+    has one (a trained objective meets the protocol itself), else its encode/decode callables."""
+    import pydisent.metrics as pm
 
-    return [m for m in METRICS if m not in NOT_BY_DEFAULT and m != TOPOLOGICAL and _needs_encoder(METRICS[m])]
+    if subject.target is not None:
+        return pm.as_subject(subject.target)
+    if subject.decode is None or subject.latent_dim is None:
+        return pm.as_subject(subject.encode)  # a plain callable (a (mu, logvar) output serves the posterior too)
+    return pm.Subject(encode=subject.encode, generate=subject.decode, latent_dim=subject.latent_dim,
+                      name=subject.label)
 
 
-def _needs_encoder(metric) -> bool:
-    needs = getattr(metric, "needs", None)
-    if needs is None:
-        return True
-    needs = (needs,) if isinstance(needs, str) else tuple(needs)
-    return not needs or any(n in ("encoder", "representation", "codes", "posterior") for n in needs)
+def resolve_metrics(spec, subject=None) -> list[str]:
+    """``None``/``"all"`` -> the registry's default set for what ``subject`` provides
+    (:func:`pydisent.metrics.default_metrics`); names otherwise (comma or space separated, deprecated aliases
+    mapped), checked against the registry (ValueError listing the valid names)."""
+    import pydisent.metrics as pm
+    from pydisent.metrics._registry import resolve
 
-
-def resolve_metrics(spec) -> list[str]:
-    """``None``/``"all"`` -> :func:`default_metrics`; a comma/space separated string or a list of names
-    otherwise, checked against the registry (ValueError listing the valid names)."""
-    from pydisent.metrics import METRICS
-
-    if spec is None or spec == "all" or spec == ["all"]:
-        return default_metrics() + ([TOPOLOGICAL] if topological_available() else [])
+    if spec is None or spec == "all" or (isinstance(spec, (list, tuple)) and list(spec) == ["all"]):
+        return pm.default_metrics(metric_subject(subject) if subject is not None else None)
     names = spec.replace(",", " ").split() if isinstance(spec, str) else [n for s in spec for n in s.split(",") if n]
-    valid = set(METRICS) | {TOPOLOGICAL}
+    valid = set(pm.METRICS) | set(pm.ALIASES)
     unknown = [n for n in names if n not in valid]
     if unknown:
-        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; valid: all, {', '.join(sorted(valid))}")
-    return names
+        raise ValueError(f"unknown metric(s) {', '.join(unknown)}; valid: all, {', '.join(sorted(pm.METRICS))}")
+    return [resolve(n) for n in names]
 
 
-def _accepts(fn, arg: str) -> bool:
-    params = inspect.signature(fn).parameters
-    return arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+def split_result(result: dict) -> tuple[dict, dict]:
+    """A metric's result as (scalar keys for ``metrics.json``, array-valued keys for ``diagnostics.npz``)."""
+    scalars, arrays = {}, {}
+    for k, v in result.items():
+        if isinstance(v, torch.Tensor):
+            v = v.detach().cpu().numpy() if v.numel() != 1 else v.item()
+        if isinstance(v, np.ndarray) and v.ndim == 0:
+            v = v.item()
+        if isinstance(v, (np.ndarray, list, tuple)) and not isinstance(v, str):
+            a = np.asarray(v)
+            if a.dtype != object:
+                arrays[k] = a
+                continue
+        if isinstance(v, np.generic):
+            v = v.item()
+        if v is None or isinstance(v, (bool, int, float, str)):
+            scalars[k] = v
+        elif isinstance(v, dict):
+            s2, a2 = split_result(v)
+            scalars.update({f"{k}.{kk}": vv for kk, vv in s2.items()})
+            arrays.update({f"{k}.{kk}": vv for kk, vv in a2.items()})
+    return scalars, arrays
 
 
 def score(subject, dataset, metrics, *, seed: int = 0, device=None, fast: bool = False, options: dict | None = None,
-          batch_size: int = 256, cache_codes: bool = True, topology: dict | None | bool = None,
-          quiet: bool = False) -> dict:
-    """``{"results", "seconds", "topology", "status"}`` for ``subject`` on ``dataset``.
+          batch_size: int = 256, cache_codes: bool = True, quiet: bool = False) -> dict:
+    """``{"results", "arrays", "seconds", "status"}`` for ``subject`` on ``dataset``.
 
-    ``metrics``: registry names (``topological_disentanglement`` included runs the topological score);
-    ``options``: per-metric keyword overrides; ``topology``: keyword arguments of the topological score
-    (``False`` skips it).
+    The loop of :func:`pydisent.metrics.evaluate` (one view per need, shared across metrics, so each dataset
+    item is encoded once; a fresh ``source.make_rng(seed)`` per metric; ``fast`` for the metrics registered with
+    a fast variant) with a progress bar over the metrics. Array-valued keys (the topological score's matrices
+    and histograms) go to ``arrays`` as ``{metric: {key: array}}``. Ctrl-C stops after the metric in progress:
+    ``status`` is then ``"interrupted"`` and the results hold the metrics that finished.
     """
+    import pydisent.metrics as pm
     from pydisent.data.source import as_source
-    from pydisent.metrics import METRICS, Encoder
 
     options = dict(options or {})
-    names = [n for n in metrics if n != TOPOLOGICAL]
     stray = set(options) - set(metrics)
     if stray:
         raise ValueError(f"argument '--set' names metrics that were not requested: {', '.join(sorted(stray))}")
+    subj = metric_subject(subject)
+    for name in metrics:
+        need = pm.METRICS[name].needs
+        if not subj.meets(need):
+            raise ValueError(f"metric {name!r} needs {subj.missing(need)}; {subject.label} provides "
+                             f"{', '.join(sorted(subj.provides)) or 'nothing'}")
     source = as_source(dataset)
-    encoder = Encoder(subject.encode, device=device, batch_size=batch_size, cache_codes=cache_codes)
-    results, seconds, status = {}, {}, "complete"
-    bar = progress_bar(names, desc=f"{subject.label}: metrics", unit="metric", quiet=quiet)
+    views: dict = {}
+
+    def view(need):
+        if need not in views:
+            if need in ("encoder", "posterior"):
+                views[need] = views.get("encoder") or views.get("posterior") or pm.Encoder(
+                    subj.encode, device=device, batch_size=batch_size, cache_codes=cache_codes,
+                    posterior_fn=subj.posterior)
+            elif need == "generator":
+                views[need] = pm.Generator(subj, device=device, batch_size=batch_size)
+            else:
+                views[need] = pm.Sampler(subj, device=device, batch_size=batch_size)
+        return views[need]
+
+    results, arrays, seconds, status = {}, {}, {}, "complete"
+    bar = progress_bar(list(metrics), desc=f"{subject.label}: metrics", unit="metric", quiet=quiet)
     try:
         for name in bar:
             bar.set_postfix_str(name)
+            metric = pm.METRICS[name]
             t0 = time.perf_counter()
             kwargs = dict(options.get(name, {}))
-            if fast and "fast" not in kwargs and _accepts(METRICS[name].evaluate, "fast"):
+            if fast and metric.fast and "fast" not in kwargs:
                 kwargs["fast"] = True
             with torch.no_grad():
-                results[name] = METRICS[name].evaluate(source, encoder, source.make_rng(seed), **kwargs)
+                out = metric.evaluate(source, view(metric.needs), source.make_rng(seed), **kwargs)
+            results[name], arr = split_result(out)
+            if arr:
+                arrays[name] = arr
             seconds[name] = time.perf_counter() - t0
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
         bar.close()
-    topo = None
-    want_topo = TOPOLOGICAL in metrics and topology is not False
-    if status == "complete" and want_topo:
-        t0 = time.perf_counter()
-        try:
-            topo = topological(subject, dataset, seed=seed, device=device, quiet=quiet,
-                               **({} if topology in (None, True, False) else dict(topology)),
-                               **options.get(TOPOLOGICAL, {}))
-        except KeyboardInterrupt:
-            status = "interrupted"
-        if topo is not None:
-            results[TOPOLOGICAL] = topo["summary"]
-            seconds[TOPOLOGICAL] = time.perf_counter() - t0
-    return {"results": results, "seconds": seconds, "topology": topo, "status": status}
-
-
-def topological_available() -> bool:
-    import pydisent.metrics as pm
-
-    return hasattr(pm, TOPOLOGICAL)
-
-
-def topological(subject, dataset, *, seed: int = 0, device=None, quiet: bool = False, **kwargs) -> dict | None:
-    """The topological score of Zhou et al. (2021) of ``subject.decode``: ``{"summary": {key: number},
-    "arrays": {name: array}}``, or None when the subject has no decoder or pydisent has no topological metric."""
-    import pydisent.metrics as pm
-
-    if subject.decode is None or not topological_available():
-        return None
-    latent_dim = subject.latent_dim
-    if latent_dim is None:
-        raise ValueError(f"{subject.label}: the latent size is unknown, so the topological score cannot sample it")
-    decode = subject.decode
-    dev = torch.device(device) if device is not None else None
-
-    @torch.no_grad()
-    def generator(z):
-        z = torch.as_tensor(z, dtype=torch.float32)
-        if dev is not None:
-            z = z.to(dev)
-        return decode(z)
-
-    fn = getattr(pm, TOPOLOGICAL)
-    if _accepts(fn, "seed") and "seed" not in kwargs:
-        kwargs["seed"] = seed
-    if _accepts(fn, "progress") and "progress" not in kwargs:
-        kwargs["progress"] = not quiet
-    result = fn(generator, latent_dim, **kwargs)
-    return topology_summary(result)
-
-
-def _as_array(v):
-    if isinstance(v, torch.Tensor):
-        return v.detach().cpu().numpy()
-    if isinstance(v, (list, tuple)) and v and all(isinstance(x, (torch.Tensor, np.ndarray)) for x in v):
-        try:
-            return np.stack([_as_array(x) for x in v])
-        except ValueError:
-            return None
-    if isinstance(v, np.ndarray):
-        return v
-    return None
-
-
-def topology_summary(result) -> dict:
-    """Numbers and arrays of a topological-score result object (or dict), by the names it uses."""
-    items = result if isinstance(result, dict) else {k: getattr(result, k) for k in dir(result)
-                                                      if not k.startswith("_") and not callable(getattr(result, k))}
-    summary, arrays = {}, {}
-    for k, v in items.items():
-        if isinstance(v, (bool, np.bool_)):
-            summary[k] = bool(v)
-        elif isinstance(v, (int, float, np.integer, np.floating)):
-            summary[k] = float(v) if isinstance(v, (float, np.floating)) else int(v)
-        elif isinstance(v, torch.Tensor) and v.numel() == 1:
-            summary[k] = float(v)
-        else:
-            a = _as_array(v)
-            if a is not None and a.dtype != object:
-                arrays[k] = a
-            elif isinstance(v, (list, tuple)) and all(isinstance(x, (int, np.integer)) for x in v):
-                arrays[k] = np.asarray(v)
-            elif isinstance(v, (list, tuple)) and all(isinstance(x, (list, tuple)) for x in v):
-                summary[k] = [[int(y) for y in x] for x in v]
-    return {"summary": summary, "arrays": arrays}
+    return {"results": results, "arrays": arrays, "seconds": seconds, "status": status}
 
 
 def _to_uint8_hwc(x: torch.Tensor) -> np.ndarray:
