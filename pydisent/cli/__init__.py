@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("info", "evaluate", "listing")
+COMMANDS = ("info", "evaluate", "listing", "train")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -103,7 +103,7 @@ class Progress:
     def show(self, record: dict) -> None:
         if self.bar is None:
             return
-        shown = {k: v for k, v in record.items() if k not in ("step", "time", "lr", "data_wait")
+        shown = {k: v for k, v in record.items() if k not in ("step", "time", "lr", "data_wait", "steps_per_s")
                  and not k.startswith("param/") and isinstance(v, float)}
         self.bar.set_postfix({k: f"{v:.4g}" for k, v in list(shown.items())[:6]}, refresh=False)
 
