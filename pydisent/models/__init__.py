@@ -9,21 +9,60 @@
   (``PRIORS``); :mod:`~pydisent.models.objectives` (``OBJECTIVES``, ``make_objective``).
 """
 
-from pydisent.models.baselines import BASELINES, PCACode, RandomProjection, make_baseline
-from pydisent.models.loading import load_representation
-from pydisent.models.base import Generator, Model, Posterior, Representation
-from pydisent.models.architectures import ARCHITECTURES, build_model, default_architecture
-from pydisent.models.likelihoods import LIKELIHOODS, beta_mean_to_sum, beta_sum_to_mean, make_likelihood
-from pydisent.models.priors import PRIORS, make_prior
-from pydisent.models.objectives import (
-    OBJECTIVES, LossOutput, Objective, make_objective, make_objective_from_config, objective_class,
+from pydisent.models.architectures import (
+    ARCHITECTURES,
+    build_model,
+    default_architecture,
 )
+from pydisent.models.base import Generator, Model, Posterior, Representation
+from pydisent.models.baselines import (
+    BASELINES,
+    PCACode,
+    RandomProjection,
+    make_baseline,
+)
+from pydisent.models.likelihoods import (
+    LIKELIHOODS,
+    beta_mean_to_sum,
+    beta_sum_to_mean,
+    make_likelihood,
+)
+from pydisent.models.loading import load_representation
+from pydisent.models.objectives import (
+    OBJECTIVES,
+    LossOutput,
+    Objective,
+    iwae_bound,
+    make_objective,
+    make_objective_from_config,
+    objective_class,
+)
+from pydisent.models.priors import PRIORS, make_prior
 
 __all__ = [
-    "BASELINES", "PCACode", "RandomProjection", "make_baseline", "load_representation",
-    "Generator", "Model", "Posterior", "Representation",
-    "ARCHITECTURES", "build_model", "default_architecture",
-    "LIKELIHOODS", "beta_mean_to_sum", "beta_sum_to_mean", "make_likelihood",
-    "PRIORS", "make_prior",
-    "OBJECTIVES", "LossOutput", "Objective", "make_objective", "make_objective_from_config", "objective_class",
+    "ARCHITECTURES",
+    "BASELINES",
+    "LIKELIHOODS",
+    "OBJECTIVES",
+    "PRIORS",
+    "Generator",
+    "LossOutput",
+    "Model",
+    "Objective",
+    "PCACode",
+    "Posterior",
+    "RandomProjection",
+    "Representation",
+    "beta_mean_to_sum",
+    "beta_sum_to_mean",
+    "build_model",
+    "default_architecture",
+    "iwae_bound",
+    "load_representation",
+    "make_baseline",
+    "make_likelihood",
+    "make_objective",
+    "make_objective_from_config",
+    "make_prior",
+    "objective_class",
 ]

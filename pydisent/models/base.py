@@ -17,7 +17,8 @@ gives the views the rest of pydisent reads: the posterior, the deterministic rep
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn

@@ -11,6 +11,7 @@ before the link:
   log-sigma per element with ``learn_scale=True``); ``0.5 ((x-p)/sigma)^2 + log sigma + 0.5 log 2 pi``.
   ``constant=False`` (default) drops the terms that do not depend on ``p`` when ``sigma`` is
   fixed, giving ``0.5 ||x - p||^2`` (the lecture's l2 loss).
+* ``mse``: ``(x - p)^2``, disent's default ``"mse"`` (a Gaussian of variance 1/2 without constants).
 * ``laplace``: location ``p``, scale ``b`` (default 1): ``|x - p| / b + log(2 b)``.
 * ``continuous_bernoulli``: Loaiza-Ganem & Cunningham 2019, logits ``p``: the Bernoulli NLL minus
   ``log C(lambda)``, ``C(lambda) = 2 artanh(1 - 2 lambda) / (1 - 2 lambda)`` (``= 2`` at 1/2; a
@@ -109,6 +110,18 @@ class Gaussian(Likelihood):
         return {"name": self.name, "sigma": self.sigma, "learn_scale": self.learn_scale, "constant": self.constant}
 
 
+class SquaredError(Gaussian):
+    """``(x - p)^2`` per element (disent's ``"mse"``): a Gaussian of variance 1/2 without its constants."""
+
+    name = "mse"
+
+    def __init__(self, observation_shape=None):
+        super().__init__(observation_shape, sigma=math.sqrt(0.5))
+
+    def config(self):
+        return {"name": self.name}
+
+
 class Laplace(Likelihood):
     name = "laplace"
 
@@ -160,7 +173,7 @@ class ContinuousBernoulli(Likelihood):
         return torch.where(near, 0.5 + (lam - 0.5) / 3.0, m)
 
 
-LIKELIHOODS = {c.name: c for c in (Bernoulli, Gaussian, Laplace, ContinuousBernoulli)}
+LIKELIHOODS = {c.name: c for c in (Bernoulli, Gaussian, SquaredError, Laplace, ContinuousBernoulli)}
 
 
 def make_likelihood(spec="bernoulli", observation_shape=None) -> Likelihood:

@@ -167,9 +167,10 @@ class Objective(nn.Module):
         return {"objective": self.name, "hparams": hp, "model": self.model.config()}
 
     @classmethod
-    def architecture_options(cls, options: dict) -> dict:
-        """Options forced on :func:`build_model` (the tied autoencoder sets ``tied=True``)."""
-        return options
+    def architecture_options(cls, architecture: str | None, options: dict) -> tuple[str | None, dict]:
+        """The architecture and options :func:`build_model` gets (the tied autoencoder forces an MLP
+        with ``tied=True``)."""
+        return architecture, options
 
     # -- parameters --------------------------------------------------------------------------------
     def aux_parameters(self) -> list[nn.Parameter]:
@@ -245,6 +246,18 @@ class Objective(nn.Module):
         """A regulariser summed over latent dims, divided by ``Z`` under ``reduction='mean'``."""
         return value / self.latent_dim if self.reduction == "mean" else value
 
+    def kl_per_sample(self, q: Posterior, z: torch.Tensor) -> torch.Tensor:
+        """``KL(q(z|x) || p(z))`` per observation: closed form when the prior has one, else the
+        single-sample Monte-Carlo ``log q(z|x) - log p(z)`` at the drawn ``z``."""
+        kl = self.prior.kl(q)
+        if kl is None:
+            kl = q.log_prob(z).sum(-1) - self.prior.log_prob(z)
+        return kl
+
+    def kl_mean(self, q: Posterior, z: torch.Tensor) -> torch.Tensor:
+        """Batch mean KL (divided by ``Z`` under ``reduction='mean'``)."""
+        return self.scale_reg(self.kl_per_sample(q, z).mean())
+
     def loss(self, batch, step: int = 0, generator: torch.Generator | None = None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
         g = generator if generator is not None else self.default_generator(x.device)
@@ -308,8 +321,8 @@ def make_objective(name: str, observation_shape=None, *, latent_dim: int | None 
         if observation_shape is None:
             raise ValueError("argument 'observation_shape' is required when no 'model' is given")
         ld = cls.training_defaults.get("latent_dim", 10) if latent_dim is None else latent_dim
-        model = build_model(observation_shape, ld, architecture, stochastic=cls.stochastic,
-                            **cls.architecture_options(dict(arch_options or {})))
+        architecture, options = cls.architecture_options(architecture, dict(arch_options or {}))
+        model = build_model(observation_shape, ld, architecture, stochastic=cls.stochastic, **options)
     return cls(model, **hparams)
 
 

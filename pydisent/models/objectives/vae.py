@@ -13,34 +13,21 @@
 
 from __future__ import annotations
 
-import torch
-
 from pydisent.models.objectives.base import Objective, register_objective
 
 
-class KLObjective(Objective):
-    """Shared KL machinery: the closed form when the prior has one, else the single-sample
-    Monte-Carlo ``log q(z|x) - log p(z)`` at the drawn ``z``."""
-
-    def kl_per_sample(self, q, z) -> torch.Tensor:
-        kl = self.prior.kl(q)
-        if kl is None:
-            kl = q.log_prob(z).sum(-1) - self.prior.log_prob(z)
-        return kl
-
-
 @register_objective
-class VAE(KLObjective):
+class VAE(Objective):
     name = "vae"
     defaults = {}
 
     def regularizer(self, *, q, z, **_):
-        kl = self.scale_reg(self.kl_per_sample(q, z).mean())
+        kl = self.kl_mean(q, z)
         return kl, {"kl": kl}
 
 
 @register_objective
-class BetaVAE(KLObjective):
+class BetaVAE(Objective):
     name = "beta_vae"
     defaults = {"beta": 4.0}
 
@@ -49,12 +36,12 @@ class BetaVAE(KLObjective):
             raise ValueError(f"hyperparameter 'beta' must be >= 0, got {self.beta}")
 
     def regularizer(self, *, q, z, **_):
-        kl = self.scale_reg(self.kl_per_sample(q, z).mean())
+        kl = self.kl_mean(q, z)
         return self.beta * kl, {"kl": kl}
 
 
 @register_objective
-class AnnealedVAE(KLObjective):
+class AnnealedVAE(Objective):
     name = "annealed_vae"
     defaults = {"gamma": 1000.0, "c_max": 25.0, "c_start": 0.0, "c_steps": 100_000, "c": 0.0}
 
@@ -70,6 +57,6 @@ class AnnealedVAE(KLObjective):
         return self.c_start + (self.c_max - self.c_start) * min(1.0, max(int(step), 0) / n)
 
     def regularizer(self, *, q, z, step, **_):
-        kl = self.scale_reg(self.kl_per_sample(q, z).mean())
+        kl = self.kl_mean(q, z)
         c = self.capacity(step)
         return self.gamma * (kl - c).abs(), {"kl": kl, "capacity": kl.new_tensor(c)}
