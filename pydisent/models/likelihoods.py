@@ -94,11 +94,15 @@ class Gaussian(Likelihood):
                 raise ValueError("argument 'observation_shape' is needed for a learned Gaussian scale")
             self.log_sigma = nn.Parameter(torch.full(tuple(observation_shape), math.log(sigma)))
         else:
-            self.register_buffer("log_sigma", torch.tensor(math.log(sigma)), persistent=False)
+            self.log_sigma = math.log(sigma)  # a Python float: exact in any dtype
 
     def elementwise_nll(self, params, x):
-        log_sigma = self.log_sigma.to(params.dtype)
-        out = 0.5 * (x - params) ** 2 * torch.exp(-2.0 * log_sigma)
+        if self.learn_scale:
+            log_sigma = self.log_sigma.to(params.dtype)
+            out = 0.5 * (x - params) ** 2 * torch.exp(-2.0 * log_sigma)
+        else:
+            log_sigma = self.log_sigma
+            out = (0.5 / (self.sigma * self.sigma)) * (x - params) ** 2
         if self.constant:
             out = out + log_sigma + 0.5 * LOG_2PI
         return out
