@@ -46,7 +46,7 @@ class BatchSource:
     Args:
         dataset: a ``GroundTruthDataset`` (anything with ``factor_space`` and ``observations(factors)``).
         kind: ``"single"``, ``"pairs"`` or ``"triplets"``.
-        batch_size: rows per view and per shard.
+        batch_size: rows per view and per shard (a batch holds ``len(rngs) * batch_size`` rows).
         rngs: one ``numpy.random.Generator`` per shard drawn by this process (usually one).
         device: where the views must be (rendered there when the dataset can, else copied).
         options: keyword arguments of the pair sampler (``k``, default 1; ``force_different``,

@@ -247,8 +247,9 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
         resume: ``True`` (the newest checkpoint of ``out``), a checkpoint file or a run folder; the
             checkpoint's config is used and ``steps`` may extend the run.
         handle_signals: on SIGINT/SIGTERM write a checkpoint and raise :class:`TrainingInterrupted`.
-        data_shards: data shards drawn by this process (default: 1; a one-process run with ``W`` shards
-            and batch ``W * b`` sees the data of a ``W``-rank run with batch ``b``).
+        data_shards: data shards drawn by this process, each ``batch_size / data_shards`` rows from its own
+            generator (default: 1; a one-process run with ``W`` shards and batch ``W * b`` sees the data of
+            a ``W``-rank run with batch ``b``).
 
     Returns:
         a :class:`Run` (``objective``, ``config``, ``step``, ``out``, ``checkpoint``, ``records``).
@@ -355,7 +356,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                 raise ValueError("this run was started with handed-in generators: pass rng= and generator= to resume")
             first = ctx.rank * shards
             rngs = [data_generator(seed_, first + i) for i in range(shards)]
-        source = BatchSource(ds, cls.batch_kind, cfg["batch_size"], rngs, dev, cfg["sampler"])
+        source = BatchSource(ds, cls.batch_kind, cfg["batch_size"] // shards, rngs, dev, cfg["sampler"])
         if generator is not None:
             if not isinstance(generator, torch.Generator):
                 raise TypeError(f"argument 'generator' must be a torch.Generator, got {type(generator).__name__}")
@@ -584,6 +585,8 @@ def _new_config(objective, dataset, *, steps, batch_size, seed, hparams, latent_
     checkpoint_every = _pos_int(checkpoint_every, "checkpoint_every", allow_none=True)
     keep_checkpoints = _pos_int(keep_checkpoints, "keep_checkpoints", allow_none=True)
     data_shards = _pos_int(1 if data_shards is None else data_shards, "data_shards")
+    if batch_size % data_shards:
+        raise ValueError(f"argument 'data_shards' ({data_shards}) must divide 'batch_size' ({batch_size})")
     if precision not in PRECISIONS:
         raise ValueError(f"argument 'precision' must be one of {PRECISIONS}, got {precision!r}")
     if precision == "fp16" and device.type != "cuda":
