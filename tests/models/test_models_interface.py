@@ -166,3 +166,17 @@ def test_bad_batches_name_the_argument():
         obj.model.decode(torch.rand(2, 4))
     with pytest.raises(ValueError, match="dataset_size"):
         make_objective("beta_tcvae", (5,), dataset_size=3, **KW).loss(torch.rand(4, 5))
+
+
+@pytest.mark.parametrize("name", ["beta_tcvae", "factor_vae", "annealed_vae", "decomposition_vae", "ada_gvae"])
+def test_losses_are_float32_under_bf16_autocast(name):
+    hp = {"dataset_size": 100} if name == "beta_tcvae" else {}
+    if name == "decomposition_vae":
+        hp = {"alpha": 1.0, "divergence": "mmd"}
+    obj = make_objective(name, (5,), **KW, **hp)
+    x = _batch(obj, B=16)
+    ref = obj.loss(x, 0, torch.Generator().manual_seed(0))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = obj.loss(x, 0, torch.Generator().manual_seed(0))
+    assert out.total.dtype == torch.float32 and torch.isfinite(out.total)
+    assert out.total.item() == pytest.approx(ref.total.item(), rel=0.05)

@@ -246,6 +246,20 @@ class Objective(nn.Module):
         """A regulariser summed over latent dims, divided by ``Z`` under ``reduction='mean'``."""
         return value / self.latent_dim if self.reduction == "mean" else value
 
+    # Losses are computed in float32 (at least): under bf16/fp16 autocast the networks' outputs are
+    # half precision, and logsumexp over a batch or |KL - C| lose most of their digits there.
+    def encode_posterior(self, x: torch.Tensor) -> Posterior:
+        """``q(z|x)`` with float32 (or wider) parameters, for the losses."""
+        q = self.model.encode(x)
+        if q.mean.dtype in (torch.float16, torch.bfloat16):
+            q = Posterior(q.mean.float(), q.logvar.float() if q.logvar is not None else None)
+        return q
+
+    def decode_params(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output (likelihood parameters) in float32 (or wider)."""
+        p = self.model.decode(z)
+        return p.float() if p.dtype in (torch.float16, torch.bfloat16) else p
+
     def kl_per_sample(self, q: Posterior, z: torch.Tensor) -> torch.Tensor:
         """``KL(q(z|x) || p(z))`` per observation: closed form when the prior has one, else the
         single-sample Monte-Carlo ``log q(z|x) - log p(z)`` at the drawn ``z``."""
@@ -261,9 +275,9 @@ class Objective(nn.Module):
     def loss(self, batch, step: int = 0, generator: torch.Generator | None = None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
         g = generator if generator is not None else self.default_generator(x.device)
-        q = self.model.encode(x)
+        q = self.encode_posterior(x)
         z = q.sample(g)
-        params = self.model.decode(z)
+        params = self.decode_params(z)
         rec = self.reconstruction(params, x)
         reg, terms = self.regularizer(x=x, q=q, z=z, params=params, step=step, generator=g)
         total = rec + reg

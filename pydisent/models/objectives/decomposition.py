@@ -88,9 +88,9 @@ class DecompositionVAE(Objective):
         (x,) = self.split_batch(batch, 1)
         g = generator if generator is not None else self.default_generator(x.device)
         K = self.hparams["num_samples"]
-        q = self.model.encode(x)
+        q = self.encode_posterior(x)
         zs = q.sample(g, num_samples=K)                                  # (K, B, Z)
-        params = self.model.decode(zs.reshape(-1, zs.shape[-1]))
+        params = self.decode_params(zs.reshape(-1, zs.shape[-1]))
         xk = x.expand(K, *x.shape).reshape(-1, *x.shape[1:])
         rec = self.reconstruction(params, xk)                            # mean over K and B
         kl = self.prior.kl(q)

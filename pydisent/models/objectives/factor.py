@@ -76,7 +76,7 @@ class FactorVAE(Objective):
 
     def regularizer(self, *, x, q, z, generator, **_):
         kl = self.kl_mean(q, z)
-        logits = self._frozen_logits(z)
+        logits = self._frozen_logits(z).float()
         tc = (logits[:, 0] - logits[:, 1]).mean()
         self._cache = (x, z.detach())
         return kl + self.gamma * self.scale_reg(tc), {"kl": kl, "tc": tc}
@@ -84,8 +84,8 @@ class FactorVAE(Objective):
     def discriminator_loss(self, z: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """``-(1/2 mean log D(z) + 1/2 mean log(1 - D(perm z)))`` on detached codes."""
         z = z.detach()
-        p_real = F.softmax(self.discriminator(z), dim=1).clamp(1e-6, 1 - 1e-6)
-        p_perm = F.softmax(self.discriminator(permute_dims(z, generator)), dim=1).clamp(1e-6, 1 - 1e-6)
+        p_real = F.softmax(self.discriminator(z).float(), dim=1).clamp(1e-6, 1 - 1e-6)
+        p_perm = F.softmax(self.discriminator(permute_dims(z, generator)).float(), dim=1).clamp(1e-6, 1 - 1e-6)
         return -(0.5 * p_real[:, 0].log().mean() + 0.5 * p_perm[:, 1].log().mean())
 
     def aux_loss(self, batch, step: int = 0, generator=None) -> LossOutput:
@@ -95,7 +95,7 @@ class FactorVAE(Objective):
             z = self._cache[1]
         else:  # called without loss() on this batch: draw the codes afresh
             with torch.no_grad():
-                z = self.model.encode(x).sample(g)
+                z = self.encode_posterior(x).sample(g)
         self._cache = None
         loss = self.discriminator_loss(z, g)
         return LossOutput(loss, {"disc_loss": loss.detach()})

@@ -94,9 +94,9 @@ class _TripletBase(Objective):
 
     def vae_terms(self, xs: tuple[torch.Tensor, ...], g):
         x = torch.cat(xs) if len(xs) > 1 else xs[0]
-        q = self.model.encode(x)
+        q = self.encode_posterior(x)
         z = q.sample(g)
-        rec = self.reconstruction(self.model.decode(z), x)  # mean over the observations of the tuple
+        rec = self.reconstruction(self.decode_params(z), x)  # mean over the observations of the tuple
         kl = self.kl_mean(q, z)
         return q, rec, kl
 

@@ -93,13 +93,13 @@ class _AdaVAE(Objective):
         x0, x1 = self.split_batch(batch, 2)
         g = generator if generator is not None else self.default_generator(x0.device)
         # one encoder call for both halves: the same function, half the launches
-        q = self.model.encode(torch.cat([x0, x1]))
+        q = self.encode_posterior(torch.cat([x0, x1]))
         n = len(x0)
         q0, q1 = Posterior(q.mean[:n], q.logvar[:n]), Posterior(q.mean[n:], q.logvar[n:])
         a0, a1, mask = ada_posteriors(q0, q1, self.average, self.hparams["thresh_mode"], self.thresh_ratio)
         qa = Posterior(torch.cat([a0.mean, a1.mean]), torch.cat([a0.logvar, a1.logvar]))
         z = qa.sample(g)
-        params = self.model.decode(z)
+        params = self.decode_params(z)
         rec = self.reconstruction(params, torch.cat([x0, x1]))  # the batch mean = 1/2 (rec0 + rec1)
         kl = self.kl_mean(qa, z)
         total = rec + self.beta * kl
