@@ -13,6 +13,8 @@
   32 x 32, four for 64 x 64), dense 256 -> 256, heads; decoder mirrored with transposed convs.
   disentangling-vae ends the decoder in a sigmoid; here it gives logits (the Bernoulli likelihood
   applies the sigmoid), the same model.
+* ``"fc"``: disentanglement_lib's ``fc_encoder`` / ``fc_decoder`` (the beta-VAE paper's dSprites net):
+  dense 1200, 1200 ReLU then the heads; decoder dense 1200, 1200, 1200 tanh then the pixels.
 * ``"mlp"``: an MLP for vector data (pinwheel, toy data) or small images, ``hidden`` widths
   (default ``(256, 256)``), ReLU; the decoder mirrors the widths. ``tied=True`` (deterministic
   only) makes the decoder use the encoder's weight matrices transposed (weight tying).
@@ -168,6 +170,26 @@ class TiedMLPDecoder(nn.Module):
         return h.view(len(z), *self.observation_shape)
 
 
+class FCDecoder(nn.Module):
+    """disentanglement_lib ``fc_decoder``: 3 x 1200 tanh, then the pixels (logits)."""
+
+    def __init__(self, latent_dim: int, observation_shape: Sequence[int]):
+        super().__init__()
+        self.observation_shape = tuple(observation_shape)
+        self.net = nn.Sequential(nn.Linear(latent_dim, 1200), nn.Tanh(), nn.Linear(1200, 1200), nn.Tanh(),
+                                 nn.Linear(1200, 1200), nn.Tanh(), nn.Linear(1200, math.prod(self.observation_shape)))
+        _glorot_zero(self)
+
+    def forward(self, z):
+        return self.net(z).view(len(z), *self.observation_shape)
+
+
+def _fc(observation_shape, latent_dim, stochastic):
+    shape = _shape(observation_shape, "observation_shape")
+    enc = _glorot_zero(MLPEncoder(math.prod(shape), (1200, 1200), latent_dim * (2 if stochastic else 1)))
+    return enc, FCDecoder(latent_dim, shape)
+
+
 def _conv64(observation_shape, latent_dim, stochastic):
     c, _, _ = _check_image(observation_shape, 64, "conv64")
     out = latent_dim * (2 if stochastic else 1)
@@ -194,7 +216,7 @@ def _mlp(observation_shape, latent_dim, stochastic, hidden=(256, 256), tied=Fals
     return enc, MLPDecoder(latent_dim, hidden, shape)
 
 
-ARCHITECTURES = {"conv64": _conv64, "burgess": _burgess, "mlp": _mlp}
+ARCHITECTURES = {"conv64": _conv64, "burgess": _burgess, "fc": _fc, "mlp": _mlp}
 
 
 def default_architecture(observation_shape) -> str:

@@ -155,6 +155,14 @@ def test_conv64_is_disentanglement_lib(rng):
     assert all(float(b.detach().abs().sum()) == 0 for b in biases)  # TF's zero bias init
 
 
+def test_fc_is_disentanglement_lib():
+    m = build_model((1, 64, 64), 10, "fc")
+    enc = (4096 * 1200 + 1200) + (1200 * 1200 + 1200) + 2 * (1200 * 10 + 10)
+    dec = (10 * 1200 + 1200) + 2 * (1200 * 1200 + 1200) + (1200 * 4096 + 4096)
+    assert _count(m.encoder) == enc and _count(m.decoder) == dec
+    assert m.decode(m.encode(torch.rand(2, 1, 64, 64)).mean).shape == (2, 1, 64, 64)
+
+
 @pytest.mark.parametrize("size", [32, 64])
 def test_burgess_shapes(size):
     m = build_model((1, size, size), 6, "burgess")
@@ -206,6 +214,6 @@ def test_user_modules_follow_the_protocol():
 
 
 def test_registries_are_complete():
-    assert set(ARCHITECTURES) == {"conv64", "burgess", "mlp"}
+    assert set(ARCHITECTURES) == {"conv64", "burgess", "fc", "mlp"}
     assert set(LIKELIHOODS) == {"bernoulli", "gaussian", "mse", "laplace", "continuous_bernoulli"}
     assert set(PRIORS) == {"gaussian", "anisotropic", "student_t", "spike_slab", "mixture"}
