@@ -14,11 +14,11 @@ import importlib.metadata as _md
 import json
 import os
 import platform
-import subprocess
 import statistics
+import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 

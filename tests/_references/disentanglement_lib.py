@@ -1,5 +1,5 @@
 """Straightforward NumPy transcriptions of the disentanglement_lib metric algorithms (no tests here: the
-parity tests in test_metrics_suite.py import them).
+parity tests in tests/metrics/ and the metrics benchmark import them).
 
 Written loop by loop in the reference's own layout (codes ``(num_codes, n)``, factors ``(num_factors, n)``),
 calling scikit-learn where the reference does, so that pydisent's vectorised versions can be compared with an
@@ -208,3 +208,14 @@ def kld_inc(zp, mu, logvar):
         lp = np.sum(-0.5 * zp[i] ** 2 - 0.5 * np.log(2 * np.pi))
         vals.append(lp - lq)
     return np.mean(vals)
+
+
+def generate_batch_factor_code(data, rep, num_points, rs, batch_size):
+    """``utils.generate_batch_factor_code``: codes ``(Z, n)`` and factors ``(F, n)``, batch by batch in the
+    reference's call order."""
+    reps, facs = [], []
+    for i in range(0, num_points, batch_size):
+        f, o = data.sample(min(batch_size, num_points - i), rs)
+        facs.append(f)
+        reps.append(rep(o))
+    return np.concatenate(reps).T, np.concatenate(facs).T

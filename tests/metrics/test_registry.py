@@ -7,7 +7,14 @@ import torch
 
 import pydisent.metrics as pm
 from pydisent.data import make_dataset
-from pydisent.metrics import METRICS, Subject, as_subject, default_metrics, evaluate, register
+from pydisent.metrics import (
+    METRICS,
+    Subject,
+    as_subject,
+    default_metrics,
+    evaluate,
+    register,
+)
 
 
 @pytest.fixture
