@@ -67,7 +67,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor) -> str:
     return "cpu"
 
 
-def ref(t: torch.Tensor) -> "_C.TensorRef":
+def ref(t: torch.Tensor) -> _C.TensorRef:
     """A :class:`pydisent._C.TensorRef` view of ``t``; the view holds a reference to ``t``."""
     try:
         dtype = _DTYPES[t.dtype]

@@ -135,4 +135,5 @@ def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds)

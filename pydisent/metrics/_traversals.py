@@ -19,9 +19,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from pydisent._rng import randint
 from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
 from pydisent._validation import check_backend as _check_backend
-from pydisent._rng import randint
 from pydisent.data.base import Scratch
 from pydisent.metrics._encode import Encoder, encode_chunk, encode_factors
 
