@@ -12,7 +12,6 @@ for undefined values, shared by the three metric modules.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import NamedTuple
 
@@ -220,8 +219,3 @@ def warn_notes(metric: str, notes: list[str]) -> None:
 def no_active_factors(metric: str, sizes) -> None:
     raise ValueError(f"{metric}: the dataset has no factor with more than one value (factor sizes "
                      f"{list(np.asarray(sizes).tolist())}); there is nothing to traverse")
-
-
-def safe_float(x) -> float:
-    x = float(x)
-    return x if math.isfinite(x) else float("nan")

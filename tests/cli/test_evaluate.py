@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+import pydisent
 from pydisent.cli import main
 
 
@@ -16,6 +17,7 @@ def test_evaluate_side_by_side_writes_json(tmp_path, capsys):
     assert "flatness.ave_flatness" in table and "random_projection" in table and "pca" in table
     data = json.loads(path.read_text())
     assert set(data["results"]) == {"random_projection", "pca"}
+    assert data["provenance"]["pydisent"] == pydisent.__version__ and "build" in data["provenance"]
     assert 0.0 <= data["results"]["pca"]["flatness"]["flatness.ave_flatness"] <= 1.0
 
 
