@@ -78,10 +78,11 @@ def _format(v) -> str:
 
 
 def run(args) -> int:
-    import torch
 
+    from pydisent import provenance
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, default_metrics, evaluate
+    from pydisent.metrics._registry import resolve
     from pydisent.models import load_representation, make_baseline
 
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
@@ -97,7 +98,10 @@ def run(args) -> int:
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
     # the default set: what every representation provides (one table, one column each)
-    names = args.metrics or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    if args.metrics:
+        names = [resolve(n) for n in args.metrics]
+    else:
+        names = [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
     results, timings = {}, {}
     for label, fn in reps.items():
         if not args.quiet:
@@ -110,7 +114,7 @@ def run(args) -> int:
     _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
-                   "results": results, "seconds": timings, "torch": torch.__version__}
+                   "results": results, "seconds": timings, "provenance": provenance(args.device)}
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=1, default=float)
     return 0
@@ -131,4 +135,5 @@ def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds)
