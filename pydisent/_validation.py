@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -97,7 +97,8 @@ class Interval:
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"argument '{name}' must be {'an integer' if self.kind is int else 'a real number'}, got bool")
+            kind = "an integer" if self.kind is int else "a real number"
+            raise TypeError(f"argument '{name}' must be {kind}, got bool")
         if self.kind is int:
             if not isinstance(value, (numbers.Integral, np.integer)):
                 raise TypeError(f"argument '{name}' must be an integer, got {type(value).__name__}")

@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from pydisent._validation import (Interval, Options, as_tensor, check, check_backend, check_finite, check_float,
-                                  check_positive_int, check_rank, check_same_device)
+from pydisent._validation import (
+    Interval,
+    Options,
+    as_tensor,
+    check,
+    check_backend,
+    check_finite,
+    check_float,
+    check_positive_int,
+    check_rank,
+    check_same_device,
+)
 
 
 def test_options():

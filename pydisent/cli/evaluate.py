@@ -108,8 +108,7 @@ def _subjects(args, dataset) -> list:
 
 
 def run(args) -> int:
-    import torch
-
+    from pydisent import provenance
     from pydisent.report import resolve_dataset
     from pydisent.report.pipeline import evaluate_subject
     from pydisent.report.runs import Subject, _dataset_from_config, read_config
@@ -156,7 +155,7 @@ def run(args) -> int:
         results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
     payload = {"dataset": info["name"], "dataset_kwargs": info["kwargs"], "seed": args.seed, "fast": args.fast,
                "metrics": names, "options": options, "results": results, "seconds": timings,
-               "torch": torch.__version__, "folders": folders}
+               "folders": folders, "provenance": provenance(args.device)}
     if args.json_path == "-":
         print_json(payload)
         return 0

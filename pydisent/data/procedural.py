@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 import torch
 
-from pydisent._validation import Options, check_backend, check_positive_int
 from pydisent._dispatch import BACKENDS
+from pydisent._validation import Options, check_backend, check_positive_int
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
@@ -76,7 +76,8 @@ class XYSquares(ProceduralDataset):
         self.square_size = _int_arg(square_size, "square_size")
         self.image_size = _int_arg(image_size, "image_size")
         if self.square_size > self.image_size:
-            raise ValueError(f"argument 'square_size' ({self.square_size}) must not exceed 'image_size' ({self.image_size})")
+            raise ValueError(f"argument 'square_size' ({self.square_size}) must not exceed "
+                             f"'image_size' ({self.image_size})")
         self.grid_spacing = self.square_size if grid_spacing is None else _int_arg(grid_spacing, "grid_spacing")
         self.num_squares = _int_arg(num_squares, "num_squares")
         if self.num_squares > 3:
@@ -159,7 +160,8 @@ def palette(name: str, rgb: bool = True) -> np.ndarray:
     allowed = ({"greys_1", "greys_2", "greys_4", "rainbow_4"} if not rgb else
                {f"{h}_{lv}" for h in _HUES for lv in (1, 2, 4)})
     if name not in allowed:  # (the message says which palettes go with this rgb)
-        raise ValueError(f"argument 'palette' must be {Options(sorted(allowed)).describe()} for rgb={rgb}, got {name!r}")
+        expected = Options(sorted(allowed)).describe()
+        raise ValueError(f"argument 'palette' must be {expected} for rgb={rgb}, got {name!r}")
     if not rgb:
         return shades(levels, [[255]])
     return shades(levels, _HUES[hues])

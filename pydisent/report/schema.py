@@ -24,10 +24,7 @@ temporary file, then a rename; a reader never sees half a file).
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -42,48 +39,16 @@ class RunFormatError(ValueError):
     """A run folder or result file this version of pydisent cannot read (other version, corrupt, missing)."""
 
 
-def _git_commit() -> str | None:
-    """The commit of the source tree pydisent is imported from (editable installs and checkouts), else None."""
-    here = Path(__file__).resolve().parents[2]
-    if not (here / ".git").exists():
-        return None
-    try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out + ("+dirty" if dirty else "")
-
-
 def provenance(*, device=None, seeds: dict | None = None, settings: dict | None = None) -> dict:
-    """Where a result comes from: pydisent version and commit, the build (``pydisent.build_info()``),
-    the device, the seeds and the settings, the date (UTC) and the command line."""
+    """Where a result comes from: :func:`pydisent.provenance` (version, commit, build, package versions,
+    machine, CPU, device, date) plus the seeds, the settings and the command line."""
     import pydisent
 
-    try:  # the consistency work may provide one provenance function for every writer; prefer it
-        from pydisent._provenance import provenance as shared  # type: ignore[import-not-found]
-    except ImportError:
-        shared = None
-    base = {}
-    if shared is not None:
-        try:
-            base = dict(shared())
-        except TypeError:
-            base = {}
-    base.update({
-        "pydisent": pydisent.__version__,
-        "commit": _git_commit(),
-        "build": pydisent.build_info(),
-        "device": str(device) if device is not None else "cpu",
-        "seeds": dict(seeds or {}),
-        "settings": dict(settings or {}),
-        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": " ".join([os.path.basename(sys.argv[0] or "python")] + sys.argv[1:]),
-        "platform": platform.platform(),
-    })
-    return base
+    info = dict(pydisent.provenance(device, packages=("matplotlib", "jinja2")))
+    info["seeds"] = dict(seeds or {})
+    info["settings"] = dict(settings or {})
+    info["command"] = " ".join([os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
+    return info
 
 
 def metrics_document(results: dict, *, representation: dict, dataset: dict, seconds: dict | None = None,

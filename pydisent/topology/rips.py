@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from pydisent import _C
-from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
 METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
