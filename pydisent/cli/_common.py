@@ -30,11 +30,11 @@ def parse_assignments(items, *, dotted: bool, option: str = "--set") -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise UserError(f"{option} expects KEY=VALUE, got {item!r}")
+            raise SystemExit(f"error: {option} expects KEY=VALUE, got {item!r}")
         if dotted:
             metric, dot, opt = key.partition(".")
             if not dot or not opt:
-                raise UserError(f"{option} expects METRIC.KEY=VALUE, got {item!r}")
+                raise SystemExit(f"error: {option} expects METRIC.KEY=VALUE, got {item!r}")
             out.setdefault(metric, {})[opt] = literal(value)
         else:
             out[key] = literal(value)

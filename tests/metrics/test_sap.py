@@ -49,3 +49,15 @@ def test_sap_fast_close_to_reference(rng):
     slow = pm.sap(z, f, zt, ft, n_jobs=1)["SAP_score"]
     fast = pm.sap(z, f, zt, ft, fast=True)["SAP_score"]
     assert abs(slow - fast) < 0.01
+
+
+def test_sap_fast_codes_at_different_offsets_match_reference():
+    # found by `pydisent demo --quick`: code rows laid end to end for one searchsorted overlapped when the
+    # codes sit at different locations (IndexError, or wrong range sums)
+    rng = np.random.default_rng(0)
+    n = 300
+    f = rng.integers(0, 3, size=(n, 1))
+    c = np.stack([10 + f[:, 0] + rng.random(n), -10 + f[:, 0] + 0.5 * rng.random(n)], 1)
+    fast = pm.sap(c, f, fast=True)["SAP_score"]
+    ref_score = pm.sap(c, f)["SAP_score"]
+    assert abs(fast - ref_score) < 1e-9, (fast, ref_score)
