@@ -24,8 +24,8 @@ DEMO_DATASET = ("xyobject", {})
 QUICK_DATASET = ("xysquares", {"grid_size": 4, "num_squares": 1})
 # (label, objective, its parameters): the beta-VAE of Higgins et al. and the plain VAE it is compared with.
 DEMO_MODELS = (("beta_vae", "beta_vae", {"beta": 4.0}), ("vae", "vae", {}))
-DEMO_TRAIN = {"steps": 3000, "batch_size": 64}
-QUICK_TRAIN = {"steps": 20, "batch_size": 16}
+DEMO_TRAIN = {"steps": 3000, "batch_size": 64, "log_every": 50}
+QUICK_TRAIN = {"steps": 10, "batch_size": 8, "log_every": 2}
 # every metric at reduced sample sizes (the demo's point is the report, not paper-sized estimates)
 DEMO_OPTIONS: dict = {
     "beta_vae": {"num_train": 2000, "num_eval": 1000}, "factor_vae": {"num_train": 2000, "num_eval": 1000},
@@ -37,6 +37,7 @@ QUICK_OPTIONS: dict = {
     "mig": {"num_train": 400}, "dci": {"num_train": 200, "num_test": 100},
     "modularity_explicitness": {"num_train": 300, "num_test": 150}, "sap": {"num_train": 300, "num_test": 150},
     "irs": {"num_train": 400}, "unsupervised": {"num_train": 400}, "sparsity": {"num_points": 400},
+    "prior_divergence": {"num_points": 256},
     "flatness": {"repeats": 4}, "ground_truth_correlation": {"repeats": 4}, "linearity": {"repeats": 4},
 }
 DEMO_TOPOLOGY: dict = {}
@@ -66,14 +67,15 @@ def training_available() -> bool:
 
 
 def train_run(label: str, objective: str, params: dict, dataset: tuple, folder: Path, *, steps: int,
-              batch_size: int, device, seed: int, quiet: bool) -> Path:
+              batch_size: int, log_every: int, device, seed: int, quiet: bool) -> Path:
     """Train ``objective`` into the run folder ``folder`` (the stand-in writes a baseline there until
     ``pydisent.train`` exists)."""
     if training_available():
         import pydisent
 
         pydisent.train(objective, dataset[0], dataset_options=dict(dataset[1]), hparams=dict(params), steps=steps,
-                       batch_size=batch_size, device=device or "cpu", seed=seed, out=str(folder), quiet=quiet)
+                       batch_size=batch_size, log_every=log_every, device=device or "cpu", seed=seed,
+                       out=str(folder), quiet=quiet)
         return folder
     return _standin_run(label, objective, params, dataset, folder, seed=seed)
 

@@ -101,7 +101,7 @@ def training_curves_figure(terms: dict) -> Figure:
     for i, name in enumerate(names):
         steps, vals = (np.asarray(x, dtype=np.float64) for x in terms[name])
         ax = fig.add_subplot(rows, cols, i + 1)
-        ax.plot(steps, vals, lw=1.2, color="C0")
+        ax.plot(steps, vals, lw=1.2, color="C0", marker="o" if len(vals) <= 12 else None, ms=3)
         if len(vals) > 20:  # a running mean makes the trend readable under minibatch noise
             k = max(2, len(vals) // 20)
             smooth = np.convolve(vals, np.ones(k) / k, mode="valid")
@@ -126,8 +126,12 @@ def distance_matrices_figure(factor_names, ground: list, data: list, latent: lis
     for r, name in enumerate(names):
         for c, (title, mats) in enumerate(cols):
             ax = fig.add_subplot(len(names), 3, 3 * r + c + 1)
-            im = ax.imshow(np.asarray(mats[r]), cmap=_CMAP, interpolation="nearest")
+            m = np.asarray(mats[r])
+            im = ax.imshow(m, cmap=_CMAP, interpolation="nearest")
             fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=6)
+            ticks = np.unique(np.linspace(0, len(m) - 1, min(len(m), 6)).round().astype(int))
+            ax.set_xticks(ticks)
+            ax.set_yticks(ticks)
             ax.tick_params(labelsize=6)
             if r == 0:
                 ax.set_title(title, fontsize=9)

@@ -182,13 +182,29 @@ def _flat(d: dict, prefix: str = "") -> list[tuple[str, object]]:
     return out
 
 
+# config keys that are bookkeeping, not hyperparameters
+_NOT_HPARAMS = ("format_version", "world_size", "data_shards", "global_batch_size", "log_every", "checkpoint_every",
+                "keep_checkpoints")
+
+
 def hyperparameters(config: dict | None) -> dict:
-    """Numeric leaves of a training config (``objective.beta``, ``steps``, ...), seeds left out."""
+    """Numeric hyperparameters of a training config: the objective's (``beta``, ...), then ``latent_dim``,
+    ``steps``, ``batch_size`` and the optimiser's; seeds and bookkeeping left out. A config without an
+    ``hparams`` section (a stand-in, a foreign run) gives its numeric leaves."""
     if not config:
         return {}
+    if isinstance(config.get("hparams"), dict):
+        model = config.get("model") if isinstance(config.get("model"), dict) else {}
+        src = {**config["hparams"], "latent_dim": config.get("latent_dim", model.get("latent_dim")),
+               "steps": config.get("steps"), "batch_size": config.get("batch_size")}
+        opt = config.get("optimizer") if isinstance(config.get("optimizer"), dict) else {}
+        src.update({f"optimizer.{k}": v for k, v in opt.items()})
+        items = list(src.items())
+    else:
+        items = _flat(config)
     out = {}
-    for k, v in _flat(config):
-        if "seed" in k.lower() or isinstance(v, bool):
+    for k, v in items:
+        if "seed" in k.lower() or isinstance(v, bool) or k.split(".")[-1] in _NOT_HPARAMS:
             continue
         if isinstance(v, (int, float)) and math.isfinite(v):
             out[k] = v
@@ -212,8 +228,11 @@ def render_run_report(folder, *, out=None) -> Path:
                 ("training", "training"), ("distances", "distances"), ("linearity", "linearity"),
                 ("topology", "topology"), ("provenance", "provenance")]
     html = _env().get_template("report.html.j2").render(
-        version=prov.get("pydisent", "?"), rep=doc["representation"], dataset=doc["dataset"], prov=prov,
-        run_config=config or {}, hparams=list(hyperparameters(config).items())[:12], sections=sections,
+        version=prov.get("pydisent", "?"),
+        rep={"label": "?", "kind": "?", "source": "", "latent_dim": None, **doc["representation"]},
+        dataset={"name": "?", "kwargs": {}, **doc["dataset"]},
+        prov={"pydisent": "?", "commit": None, "date": "", **prov},
+        run_config={"objective": None, **(config or {})}, hparams=list(hyperparameters(config).items())[:12], sections=sections,
         status=doc["status"], metric_rows=rows, all_rows=all_rows, figs=_figures(doc, diag, terms),
         topo_rows=topo_rows, prov_rows=prov_rows)
     path = Path(out) if out is not None else folder / REPORT_FILE
@@ -256,13 +275,15 @@ def rank_correlations(rows: list) -> tuple[list[str], np.ndarray]:
     """Spearman correlation between every pair of table rows finite and non-constant across the runs."""
     from scipy.stats import spearmanr
 
-    keep = [(f"{m}:{k}", np.asarray(v)) for m, k, v in rows
+    keys = [k for _, k, _ in rows]
+    keep = [(k if keys.count(k) == 1 else f"{m}:{k}", np.asarray(v)) for m, k, v in rows
             if np.all(np.isfinite(v)) and np.ptp(np.asarray(v)) > 0]
     if len(keep) < 2:
         return [k for k, _ in keep], np.zeros((len(keep), len(keep)))
-    mat = np.stack([v for _, v in keep])
-    corr = spearmanr(mat, axis=1).statistic
-    return [k.split(":", 1)[1] if k.count(".") else k for k, _ in keep], np.atleast_2d(corr)
+    corr = np.asarray(spearmanr(np.stack([v for _, v in keep]), axis=1).statistic, dtype=np.float64)
+    if corr.ndim == 0:  # scipy returns the one coefficient of two variables as a scalar
+        corr = np.array([[1.0, float(corr)], [float(corr), 1.0]])
+    return [k for k, _ in keep], corr
 
 
 MIN_RUNS_FOR_CORRELATION = 3

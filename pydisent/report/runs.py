@@ -96,7 +96,7 @@ def read_log(folder_or_file) -> list[dict]:
 
 
 # log fields that are bookkeeping, not loss terms (CONTRACT-train.md); lr and param/<name> are drawn too
-_NOT_TERMS = ("step", "epoch", "time", "wall", "elapsed", "steps_per_s")
+_NOT_TERMS = ("step", "epoch", "time", "wall", "elapsed", "steps_per_s", "data_wait", "lr")
 
 
 def loss_terms(records: list[dict]) -> dict[str, tuple[list, list]]:
