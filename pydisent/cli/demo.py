@@ -132,7 +132,8 @@ def run(args) -> int:
         folder = out / label
         t0 = time.perf_counter()
         log(args, f"training {label} ({objective}, {train_cfg['steps']} steps) into {folder}")
-        train_run(label, objective, params, QUICK_DATASET if args.quick else DEMO_DATASET, folder, device=args.device, seed=args.seed,
+        dataset = QUICK_DATASET if args.quick else DEMO_DATASET
+        train_run(label, objective, params, dataset, folder, device=args.device, seed=args.seed,
                   quiet=args.quiet, **train_cfg)
         t_train = time.perf_counter() - t0
         sub = open_run(folder, device=args.device)

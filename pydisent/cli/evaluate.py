@@ -50,7 +50,8 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
     p.add_argument("--batch-size", type=int, default=1024)
-    p.add_argument("--out", default=None, metavar="DIR", help="folder for the results of models that are not run folders")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="folder for the results (default: the run folder, else ./pydisent-eval-<name>)")
     p.add_argument("--no-report", action="store_true", help="write metrics.json only")
     p.add_argument("--all-keys", action="store_true",
                    help="print every key of every metric (default: each metric's headline numbers)")
@@ -164,7 +165,7 @@ def run(args) -> int:
         from pydisent._io import write_json
 
         write_json(args.json_path, payload, name="--json")
-    for lab, paths in folders.items():
+    for paths in folders.values():
         if "report" in paths:
             print(f"report: {paths['report']}")
     return 0
@@ -200,5 +201,6 @@ def _print_table(results: dict, timings: dict, headline) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}", file=out)
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)),
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds,
           file=out)

@@ -45,7 +45,7 @@ class LinearAutoencoder(nn.Module):
                 "enc": self.enc, "dec": self.dec, **extra}
 
     @classmethod
-    def from_checkpoint(cls, ckpt: dict) -> "LinearAutoencoder":
+    def from_checkpoint(cls, ckpt: dict) -> LinearAutoencoder:
         if ckpt.get("format") != FORMAT or ckpt.get("version") != VERSION:
             raise ValueError(f"not a {FORMAT} v{VERSION} checkpoint (format {ckpt.get('format')!r}, "
                              f"version {ckpt.get('version')!r})")

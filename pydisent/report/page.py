@@ -232,7 +232,8 @@ def render_run_report(folder, *, out=None) -> Path:
         rep={"label": "?", "kind": "?", "source": "", "latent_dim": None, **doc["representation"]},
         dataset={"name": "?", "kwargs": {}, **doc["dataset"]},
         prov={"pydisent": "?", "commit": None, "date": "", **prov},
-        run_config={"objective": None, **(config or {})}, hparams=list(hyperparameters(config).items())[:12], sections=sections,
+        run_config={"objective": None, **(config or {})}, hparams=list(hyperparameters(config).items())[:12],
+        sections=sections,
         status=doc["status"], metric_rows=rows, all_rows=all_rows, figs=_figures(doc, diag, terms),
         topo_rows=topo_rows, prov_rows=prov_rows)
     path = Path(out) if out is not None else folder / REPORT_FILE

@@ -11,8 +11,16 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from pydisent.report.page import (comparison, compare_text, fmt, hyperparameters, rank_correlations,
-                                  render_compare, render_run_report, write_diagnostics)
+from pydisent.report.page import (
+    compare_text,
+    comparison,
+    fmt,
+    hyperparameters,
+    rank_correlations,
+    render_compare,
+    render_run_report,
+    write_diagnostics,
+)
 from pydisent.report.schema import metrics_document, provenance, write_metrics
 
 

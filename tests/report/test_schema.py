@@ -8,8 +8,15 @@ import math
 import pytest
 
 import pydisent
-from pydisent.report.schema import (SCHEMA, SCHEMA_VERSION, RunFormatError, metrics_document, provenance,
-                                    read_metrics, write_metrics)
+from pydisent.report.schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    RunFormatError,
+    metrics_document,
+    provenance,
+    read_metrics,
+    write_metrics,
+)
 
 
 def _doc(**kw):
