@@ -19,6 +19,7 @@ import platform
 import torch
 
 from pydisent import _C
+from pydisent._validation import check_backend
 
 BACKENDS = ("auto", "cuda", "cpu", "torch")
 
@@ -43,8 +44,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor) -> str:
     Raises ``ValueError`` for an unknown name, a backend that does not match the tensors' device,
     and ``RuntimeError`` for ``backend="cuda"`` without a usable GPU build.
     """
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+    check_backend(backend, BACKENDS)
     on_cuda = any(t.is_cuda for t in tensors)
     if backend == "torch":
         return "torch"

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from pydisent._rng import as_rng, randint
+from pydisent._validation import Interval, Options, check
 
 #: Factor distances understood by :meth:`FactorSpace.distance` and :meth:`FactorSpace.sample_triplets`.
 DISTANCES = ("factors", "manhattan", "manhattan_scaled", "euclidean", "euclidean_scaled")
@@ -189,8 +190,7 @@ class FactorSpace:
         num = s if num is None else int(num)
         if num < 1:
             raise ValueError(f"argument 'num' must be >= 1, got {num}")
-        if mode not in self.TRAVERSAL_MODES:
-            raise ValueError(f"argument 'mode' must be one of {self.TRAVERSAL_MODES}, got {mode!r}")
+        check(mode, "mode", Options(self.TRAVERSAL_MODES))
         if mode == "interval":
             return np.round(np.linspace(0, s - 1, num)).astype(np.int64)
         starts = np.zeros(1, dtype=np.int64) if start is None else np.atleast_1d(np.asarray(start, dtype=np.int64))
@@ -360,8 +360,7 @@ class FactorSpace:
         ``sqrt(sum (a-b)^2)``; ``*_scaled``: each factor first divided by ``max(s-1, 1)`` so it spans
         [0, 1] (msc-research's ``manhattan_scaled`` triplet ordering / disent's ``manhattan_norm``).
         """
-        if metric not in DISTANCES:
-            raise ValueError(f"argument 'metric' must be one of {DISTANCES}, got {metric!r}")
+        check(metric, "metric", Options(DISTANCES))
         a = self.check_factors(a, "a")
         b = self.check_factors(b, "b")
         if a.shape != b.shape:
@@ -414,11 +413,8 @@ class FactorSpace:
         Returns:
             ``(anchor, positive, negative)`` int64 ``(n, F)`` each.
         """
-        if mode not in TRIPLET_MODES:
-            raise ValueError(f"argument 'mode' must be one of {TRIPLET_MODES}, got {mode!r}")
-        swap_chance = float(swap_chance)
-        if not 0.0 <= swap_chance <= 1.0:
-            raise ValueError(f"argument 'swap_chance' must be in [0, 1], got {swap_chance}")
+        check(mode, "mode", Options(TRIPLET_MODES))
+        swap_chance = check(swap_chance, "swap_chance", Interval(float, 0, 1))
         rng = as_rng(rng)
         a = self._pair_base(n, anchors, rng)
         p = self.sample_factors(len(a), rng)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import Options, check, check_positive_int
 from pydisent._rng import as_rng
 
 PRESETS = {
@@ -83,8 +83,7 @@ class PinwheelDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, preset: str | None = "mathieu2019", rng=None, **kwargs):
-        if preset is not None and preset not in PRESETS:
-            raise ValueError(f"argument 'preset' must be one of {sorted(PRESETS)} or None, got {preset!r}")
+        check(preset, "preset", Options(sorted(PRESETS), none=True))
         params = {**(PRESETS[preset] if preset else {}), **kwargs}
         points, labels = make_pinwheel(rng=rng, **params)
         self.params = params

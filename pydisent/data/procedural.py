@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import Options, check_backend, check_positive_int
 from pydisent._dispatch import BACKENDS
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
@@ -35,8 +35,7 @@ class ProceduralDataset(GroundTruthDataset):
     """
 
     def __init__(self, factor_space: FactorSpace, transform="default", backend: str = "auto", device=None):
-        if not isinstance(backend, str) or backend not in BACKENDS:
-            raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+        check_backend(backend, BACKENDS)
         super().__init__(factor_space, transform)
         self.backend = backend
         self.device = torch.device("cpu") if device is None else torch.device(device)
@@ -159,8 +158,8 @@ def palette(name: str, rgb: bool = True) -> np.ndarray:
     hues, levels = parts[0], int(parts[1])
     allowed = ({"greys_1", "greys_2", "greys_4", "rainbow_4"} if not rgb else
                {f"{h}_{lv}" for h in _HUES for lv in (1, 2, 4)})
-    if name not in allowed:
-        raise ValueError(f"argument 'palette' must be one of {sorted(allowed)} for rgb={rgb}, got {name!r}")
+    if name not in allowed:  # (the message says which palettes go with this rgb)
+        raise ValueError(f"argument 'palette' must be {Options(sorted(allowed)).describe()} for rgb={rgb}, got {name!r}")
     if not rgb:
         return shades(levels, [[255]])
     return shades(levels, _HUES[hues])

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import Options, check, check_positive_int
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
 from pydisent.data.files import (H5Array, MissingDataError, find_data, gather, load_npz_array, optional_import,
@@ -164,8 +164,7 @@ class MPI3D(ArrayDataset):
     """
 
     def __init__(self, variant: str = "toy", root=None, path=None, storage: str = "auto", transform="default"):
-        if variant not in MPI3D_VARIANTS:
-            raise ValueError(f"argument 'variant' must be one of {MPI3D_VARIANTS}, got {variant!r}")
+        check(variant, "variant", Options(MPI3D_VARIANTS))
         names, sizes = zip(*MPI3D_FACTORS)
         space = FactorSpace(sizes, names)
         self.variant = variant

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_finite, check_positive_int  # noqa: F401  (re-exported for the metric modules)
+from pydisent._validation import as_tensor, check_finite, check_positive_int  # noqa: F401  (re-exported for the metric modules)
 from pydisent._rng import randint
 
 _LAYOUT_HINT = (

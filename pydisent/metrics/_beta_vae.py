@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor
+from pydisent._validation import as_tensor
 from pydisent._rng import randint
 from pydisent.metrics._arrays import as_codes, check_positive_int, seed_from, to_numpy
 from pydisent.metrics._encode import encode_factors

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_finite, check_float
+from pydisent._validation import as_tensor, check_finite, check_float
 from pydisent._rng import as_rng
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import (
@@ -64,7 +64,7 @@ from pydisent.metrics._traversals import (
 from pydisent._dispatch import resolve_backend
 from pydisent.ops.paired import _paired, _paired_image
 from pydisent.ops.rank import pearson, rankdata
-from pydisent._checks import check_positive_int
+from pydisent._validation import check_positive_int
 
 # (key fragment, space a, space b): the pairs of spaces compared; latent pairs exist per L1/L2.
 _PAIRS = [("ground_data", "ground", "data")] + [

@@ -13,7 +13,7 @@ from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import (EncodeBuffer, fixed_factor_batches, reference_order,
                                         sample_observation_codes)
 from pydisent._rng import randint
-from pydisent._checks import as_tensor
+from pydisent._validation import as_tensor
 
 
 def _labels(labels, name: str, n: int, device) -> torch.Tensor:

@@ -4,7 +4,7 @@ correlation (:mod:`pydisent.metrics._distances`) and the linearity / axis-alignm
 
 from __future__ import annotations
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import check_positive_int
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import check_backend, check_repeats
 from pydisent.metrics._distances import distances_streamed, ground_truth_correlation, sample_all

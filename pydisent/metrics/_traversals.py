@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_finite, check_float, check_positive_int
+from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
+from pydisent._validation import check_backend as _check_backend
 from pydisent._rng import randint
 from pydisent.data.base import Scratch
 from pydisent.metrics._encode import Encoder, encode_chunk, encode_factors
@@ -129,9 +130,7 @@ def _float_codes(codes: torch.Tensor) -> torch.Tensor:
 def check_backend(backend) -> str:
     from pydisent._dispatch import BACKENDS
 
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
-    return backend
+    return _check_backend(backend, BACKENDS)
 
 
 def _as_float_tensor(obs, device) -> torch.Tensor:

@@ -39,7 +39,7 @@ import math
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]

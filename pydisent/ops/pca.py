@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_finite, check_float, check_rank, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
 
 #: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).

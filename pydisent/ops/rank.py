@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_same_device
+from pydisent._validation import as_tensor, check_backend, check_finite, check_same_device
 from pydisent._dispatch import ref
 
 __all__ = ["rankdata", "pearson", "spearman"]
@@ -29,8 +29,7 @@ def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     x = as_tensor(x, "x")
     if x.dim() == 0:
         raise ValueError("argument 'x' must have at least one dimension")
-    if backend not in ("auto", "cpu", "torch"):
-        raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
+    check_backend(backend, ("auto", "cpu", "torch"))
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     if x.is_floating_point():

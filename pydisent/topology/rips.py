@@ -10,14 +10,12 @@ and the simplexwise refinement is the same (diameter, then combinatorial index).
 
 from __future__ import annotations
 
-import math
-from numbers import Real
 
 import numpy as np
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_same_device
+from pydisent._validation import Interval, as_tensor, check, check_finite, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
@@ -107,11 +105,7 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
 # ---- argument checks -------------------------------------------------------------------------------
 
 def _check_maxdim(maxdim) -> int:
-    if isinstance(maxdim, bool) or not isinstance(maxdim, (int, np.integer)):
-        raise TypeError(f"argument 'maxdim' must be an integer, got {type(maxdim).__name__}")
-    maxdim = int(maxdim)
-    if maxdim < 0:
-        raise ValueError(f"argument 'maxdim' must be >= 0, got {maxdim}")
+    maxdim = check(maxdim, "maxdim", Interval(int, 0, None))
     if maxdim not in SUPPORTED_MAXDIM:
         raise NotImplementedError(
             f"argument 'maxdim' = {maxdim}: only H0 and H1 are implemented (maxdim 0 or 1)")
@@ -119,12 +113,7 @@ def _check_maxdim(maxdim) -> int:
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, Real):
-        raise TypeError(f"argument 'threshold' must be a real number, got {type(threshold).__name__}")
-    t = float(threshold)
-    if math.isnan(t) or t < 0:
-        raise ValueError(f"argument 'threshold' must be >= 0 (or inf), got {threshold}")
-    return t
+    return check(threshold, "threshold", Interval(float, 0, None, inf=True))
 
 
 def _check_metric(metric, distances: bool) -> int:
