@@ -129,3 +129,15 @@ def test_default_set_follows_what_the_subject_declares():
     plain = default_metrics(lambda x: x)
     assert "mig" in plain and "prior_divergence" not in plain and "downstream" not in plain
     assert "prior_divergence" in default_metrics(Model())
+
+
+def test_deprecated_registry_name_still_works(ds):
+    enc = lambda x: x.reshape(len(x), -1)[:, :3].float()  # noqa: E731
+    with pytest.warns(DeprecationWarning, match="'ground_truth_correlation'"):
+        old = evaluate(enc, ds, ["distances"], seed=2, options={"distances": {"repeats": 2}})
+    new = evaluate(enc, ds, ["ground_truth_correlation"], seed=2, options={"ground_truth_correlation": {"repeats": 2}})
+    assert old["distances"] == new["ground_truth_correlation"]
+    with pytest.warns(DeprecationWarning, match="ground_truth_correlation"):
+        assert pm.distances is pm.ground_truth_correlation
+    with pytest.raises(AttributeError):
+        pm.no_such_metric  # noqa: B018

@@ -11,7 +11,7 @@ import torch
 from pydisent.data import FactorSpace, GroundTruthDataset
 from pydisent.metrics import METRICS, evaluate
 from pydisent.metrics._traversals import geometric_mean
-from pydisent.metrics._distances import distance_keys, ground_truth_correlation
+from pydisent.metrics._ground_truth_correlation import distance_keys, ground_truth_correlation
 from pydisent.metrics._factored_components import factored_components
 from pydisent.metrics._flatness import KEYS as FLAT_KEYS
 from pydisent.metrics._flatness import flatness
@@ -286,7 +286,7 @@ def test_constant_codes_give_zero_with_warning():
         r = run("linearity", lambda x: torch.zeros(len(x), 3))
     assert all(v == 0.0 for v in r.values())
     with pytest.warns(RuntimeWarning, match="constant"):
-        r = run("distances", lambda x: torch.ones(len(x), 3), repeats=16)
+        r = run("ground_truth_correlation", lambda x: torch.ones(len(x), 3), repeats=16)
     assert all(np.isfinite(v) for v in r.values())
     assert r["distances.rcorr_ground_latent.l1.factor"] == 0.0
     with warnings.catch_warnings():
@@ -329,14 +329,14 @@ def test_integer_linear_embedding_correlates_perfectly(rng):
     # integer weights: distances are exact, so ties in the ground distances stay ties in the latent ones
     W = torch.tensor(rng.integers(-3, 4, size=(4, 5)), dtype=torch.float32)
     W[torch.arange(4), torch.arange(4)] = 5.0  # no factor maps to zero
-    r = run("distances", lambda x: x @ W, repeats=32)
+    r = run("ground_truth_correlation", lambda x: x @ W, repeats=32)
     assert set(r) == set(distance_keys("factor") + distance_keys("global"))
     for lp in ("l1", "l2"):
         assert r[f"distances.rcorr_ground_latent.{lp}.factor"] == pytest.approx(1.0, abs=1e-12)
         assert r[f"distances.rsame_ground_latent.{lp}.factor"] == 1.0
         assert r[f"distances.lcorr_ground_latent.{lp}.factor"] == pytest.approx(1.0, abs=1e-12)
     # the identity embedding reproduces the global ground distance (L1 between factor vectors) too
-    r = run("distances", lambda x: x.clone(), repeats=32)
+    r = run("ground_truth_correlation", lambda x: x.clone(), repeats=32)
     assert r["distances.rcorr_ground_latent.l1.global"] == pytest.approx(1.0, abs=1e-12)
     assert r["distances.rsame_ground_latent.l1.global"] == 1.0
     # data distance (MSE of the observations = squared factor difference / F): monotone in the ground distance
@@ -344,11 +344,11 @@ def test_integer_linear_embedding_correlates_perfectly(rng):
     assert r["distances.lcorr_ground_data.factor"] < 1.0
 
 
-@pytest.mark.filterwarnings("ignore:distances:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:ground_truth_correlation:RuntimeWarning")
 def test_noise_codes_correlate_about_zero():
     # (large factors: a triplet with a == p has distance 0 in every space, which correlates by itself)
     gen = torch.Generator().manual_seed(0)
-    r = run("distances", lambda x: torch.randn(len(x), 6, generator=gen), repeats=48, sizes=[150, 200])
+    r = run("ground_truth_correlation", lambda x: torch.randn(len(x), 6, generator=gen), repeats=48, sizes=[150, 200])
     for lp in ("l1", "l2"):
         for scope in ("factor", "global"):
             assert abs(r[f"distances.rcorr_ground_latent.{lp}.{scope}"]) < 0.1
@@ -510,7 +510,7 @@ def test_evaluate_form_equals_array_form(seed):
 
 
 def test_registered_names_and_key_sets():
-    for name in ("flatness", "distances", "linearity", "factored_components"):
+    for name in ("flatness", "ground_truth_correlation", "linearity", "factored_components"):
         assert name in METRICS and METRICS[name].array_fn is not None
     r = run("factored_components", axis_embedding([1.0, 2.0, 1.0, 1.0]), repeats=8)
     assert set(r) == set(distance_keys("factor") + distance_keys("global") + list(LIN_KEYS))
@@ -546,7 +546,7 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="NaN or infinite codes"):
         run("linearity", lambda x: torch.full((len(x), 2), float("nan")), repeats=2)
     with pytest.raises(ValueError, match="no factor with more than one value"):
-        run("distances", lambda x: x, repeats=2, sizes=[1, 1])
+        run("ground_truth_correlation", lambda x: x, repeats=2, sizes=[1, 1])
     with pytest.raises(ValueError, match="'backend'"):
         run("flatness", lambda x: x, repeats=2, backend="gpu")
 
@@ -615,7 +615,7 @@ def test_data_distances_on_uint8_images_match_the_float_observations(seed, monke
     the transform's per-channel scale); a transform that does not declare its scale takes the float
     path. Pearson correlations agree to rounding; the rank statistics differ only where the float path
     broke exact ties by rounding; keys without data distances are identical."""
-    import pydisent.metrics._distances as dist
+    import pydisent.metrics._ground_truth_correlation as dist
     from pydisent.data import FloatCHW, XYObject, to_float_chw
 
     calls = []
@@ -624,14 +624,14 @@ def test_data_distances_on_uint8_images_match_the_float_observations(seed, monke
     g = torch.Generator().manual_seed(seed)
     W = torch.randn(6, 3 * 16 * 16, generator=g)
     rep = lambda x: torch.tanh(x[:, :, ::4, ::4].reshape(len(x), -1) @ W.T / 10)
-    opts = {"distances": {"repeats": 32}}
+    opts = {"ground_truth_correlation": {"repeats": 32}}
     for image_tf, float_tf in [("default", lambda x: to_float_chw(x)),
                                (FloatCHW(0.2, [0.5, 0.3, 0.9]), lambda x: FloatCHW(0.2, [0.5, 0.3, 0.9])(x))]:
         calls.clear()
-        exact = evaluate(rep, XYObject(transform=image_tf), "distances", seed=seed, options=opts)["distances"]
+        exact = evaluate(rep, XYObject(transform=image_tf), "ground_truth_correlation", seed=seed, options=opts)["ground_truth_correlation"]
         assert calls  # the uint8 path ran
         calls.clear()
-        approx = evaluate(rep, XYObject(transform=float_tf), "distances", seed=seed, options=opts)["distances"]
+        approx = evaluate(rep, XYObject(transform=float_tf), "ground_truth_correlation", seed=seed, options=opts)["ground_truth_correlation"]
         assert not calls
         assert set(exact) == set(approx)
         for k in exact:  # ties move the rank statistics (rsame, Spearman) a little, not Pearson

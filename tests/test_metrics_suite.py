@@ -397,7 +397,7 @@ def test_sparsity_hand_checked(rng):
 
 
 def test_mmd_dim_and_kld_inc_parity(rng):
-    from pydisent.metrics._mathieu import _imq_mmd_dim
+    from pydisent.metrics._prior_divergence import _imq_mmd_dim
 
     x = rng.standard_normal((12, 3))
     y = rng.standard_normal((12, 3)) + 1.0

@@ -258,7 +258,7 @@ def test_reference_backend_and_generators(rng):
     for X in (cube(rng, 35), grid(rng, (4, 4, 2)), noisy_circle(rng, 30)):
         for thresh in (np.inf, 0.5):
             ours = vietoris_rips(X, threshold=thresh, return_generators=True)
-            ref = vietoris_rips(X, threshold=thresh, return_generators=True, backend="torch")
+            ref = vietoris_rips(X, threshold=thresh, return_generators=True, backend="reference")
             assert_same(ours, ref)
             for k in range(2):
                 assert sorted(map(tuple, ours.generators[k].tolist())) == sorted(
@@ -447,6 +447,13 @@ def test_bad_arguments():
         vietoris_rips(X, return_generators=1)
     with pytest.raises(ValueError, match="backend"):
         vietoris_rips(X, backend="gpu")
+
+
+def test_torch_backend_name_is_a_deprecated_alias_of_reference():
+    X = np.random.default_rng(0).random((12, 2))
+    with pytest.warns(DeprecationWarning, match="backend='reference'"):
+        old = vietoris_rips(X, backend="torch")
+    assert_identical(old, vietoris_rips(X, backend="reference"))
 
 
 def test_cpp_boundary_checks():

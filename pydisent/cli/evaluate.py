@@ -82,6 +82,7 @@ def run(args) -> int:
 
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, default_metrics, evaluate
+    from pydisent.metrics._registry import resolve
     from pydisent.models import load_representation, make_baseline
 
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
@@ -97,7 +98,10 @@ def run(args) -> int:
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
     # the default set: what every representation provides (one table, one column each)
-    names = args.metrics or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    if args.metrics:
+        names = [resolve(n) for n in args.metrics]
+    else:
+        names = [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
     results, timings = {}, {}
     for label, fn in reps.items():
         if not args.quiet:

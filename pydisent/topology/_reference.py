@@ -1,4 +1,4 @@
-"""Pure numpy/Python reference for Vietoris-Rips H0/H1 (``backend="torch"``): small clouds only.
+"""Pure numpy/Python reference for Vietoris-Rips H0/H1 (``backend="reference"``): small clouds only.
 
 It shares nothing with the C++ engine but the conventions: float32 filtration values computed the
 same way, the same simplexwise refinement (diameter, then combinatorial index descending), the same

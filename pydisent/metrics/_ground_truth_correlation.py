@@ -2,7 +2,8 @@
 
 Michlo, James & Klein, "Data Overlap: A Prerequisite For Disentanglement" (arXiv 2202.13341), and
 disent's ``metric_distances`` / ``metric_factored_components`` (distances part), reproduced here with
-disent's defaults and key names.
+disent's defaults and key names. Registered as ``ground_truth_correlation``; ``"distances"``, its former
+registry name, is still accepted with a ``DeprecationWarning`` (the keys keep disent's ``distances.`` prefix).
 
 For each factor ``f`` with more than one value, ``repeats`` (1024) random traversals along ``f`` are
 encoded; in each, ``num_samples`` (64) random triplets ``(a, p, n)`` of traversal positions are drawn
@@ -48,7 +49,7 @@ import torch
 
 from pydisent._validation import as_tensor, check_finite, check_float
 from pydisent._rng import as_rng
-from pydisent.metrics._registry import register
+from pydisent.metrics._registry import ALIASES, register
 from pydisent.metrics._traversals import (
     check_backend,
     check_repeats,
@@ -237,7 +238,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(len(codes))]
     active = [f for f, c in enumerate(codes) if c.shape[1] > 1]
     if not active:
-        no_active_factors("distances", [c.shape[1] for c in codes])
+        no_active_factors("ground_truth_correlation", [c.shape[1] for c in codes])
     trips = {f: sample_triplets(rng, codes[f].shape[0], codes[f].shape[1], num_samples) for f in active}
     g = None
     if global_codes is not None:
@@ -255,7 +256,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     scores = scores_from_distances(scopes)
     notes: list[str] = []
     out = combine_scopes(scores[:len(active)], [names[f] for f in active], scores[-1] if g is not None else None, notes)
-    warn_notes("distances", notes)
+    warn_notes("ground_truth_correlation", notes)
     return out
 
 
@@ -315,7 +316,7 @@ def _check_global(codes, factors, observations, z, device):
 
 def sample_all(source, rng, repeats: int, global_subset_size: int | None):
     """Factor vectors of every traversal of every active factor, then of the global subsets."""
-    active, trav = sample_active_traversals("distances", source, repeats, rng)
+    active, trav = sample_active_traversals("ground_truth_correlation", source, repeats, rng)
     glob = None
     if global_subset_size is not None:
         glob = source.sample_factors(repeats * global_subset_size, rng).reshape(repeats, global_subset_size, -1)
@@ -347,18 +348,18 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
     notes: list[str] = []
     names = [source.factor_space.names[f] for f in active]
     out = combine_scopes(scores[:-1], names, scores[-1], notes)
-    warn_notes("distances", notes)
+    warn_notes("ground_truth_correlation", notes)
     return out, kept
 
 
-@register("distances", ground_truth_correlation, headline=('distances.rcorr_ground_latent.l1.factor', 'distances.rcorr_ground_latent.l2.factor'))
-def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
-                       repeats: int = 1024, backend: str = "auto") -> dict:
+@register("ground_truth_correlation", ground_truth_correlation, headline=('distances.rcorr_ground_latent.l1.factor', 'distances.rcorr_ground_latent.l2.factor'))
+def evaluate_ground_truth_correlation(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
+                                      repeats: int = 1024, backend: str = "auto") -> dict:
     """Ground-truth correlation (msc-research): Spearman/Pearson/same-order agreement of ground, data and latent distances.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128) with ``num_samples``
     triplets each (64), and ``repeats`` global subsets of ``global_subset_size`` factor vectors (32).
-    See :mod:`pydisent.metrics._distances` for the definitions and keys.
+    See :mod:`pydisent.metrics._ground_truth_correlation` for the definitions and keys.
     """
     repeats = check_repeats(repeats)
     check_backend(backend)
@@ -367,3 +368,6 @@ def evaluate_distances(source, encoder, rng, *, num_samples: int = 64, global_su
     active, trav, glob = sample_all(source, rng, repeats, global_subset_size)
     out, _ = distances_streamed(source, encoder, rng, active, trav, glob, num_samples, backend)
     return out
+
+
+ALIASES["distances"] = "ground_truth_correlation"  # its registry name until 0.1 (disent calls it "distances")
