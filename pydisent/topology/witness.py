@@ -40,11 +40,11 @@ from numbers import Real
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor
+from pydisent._validation import as_tensor, check_backend
 from pydisent._rng import as_rng
 from pydisent.topology.diagrams import Diagrams
 
-BACKENDS = ("auto", "cpu", "cuda", "gudhi")
+BACKENDS = ("auto", "cpu", "cuda", "reference", "gudhi")
 _LIMIT_DIMENSION = 2
 
 
@@ -158,7 +158,13 @@ def landmark_distances(points, landmarks, *, squared: bool = False) -> np.ndarra
     idx = _landmarks(landmarks, x.shape[0])
     if idx.ndim != 1:
         raise ValueError(f"argument 'landmarks' must have shape (L,) here, got {idx.shape}")
-    return _table(x, idx, squared)
+    _check_bool(squared, "squared")
+    from pydisent import _C
+    from pydisent._dispatch import ref
+
+    pts = torch.from_numpy(np.ascontiguousarray(x))
+    lm = torch.from_numpy(np.ascontiguousarray(idx[None]))
+    return _C.witness_table(ref(pts), ref(lm), bool(squared))
 
 
 def nearest_landmark_table(points, landmarks, *, squared: bool = False):
@@ -178,7 +184,7 @@ def nearest_landmark_table(points, landmarks, *, squared: bool = False):
 
 def witness_persistence(points, landmarks, *, strong: bool = False, max_alpha_square=math.inf,
                         relative_alpha: float | None = None, squared: bool = False, maxdim: int = 1,
-                        backend: str = "auto"):
+                        persistence_dim_max: bool = False, backend: str = "auto"):
     """Persistence diagrams (H0, H1 over Z/2) of witness complexes of one cloud, one call for all draws.
 
     Args:
@@ -194,15 +200,21 @@ def witness_persistence(points, landmarks, *, strong: bool = False, max_alpha_sq
         squared: table convention: ``False`` plain distances (GS / Zhou et al., default), ``True``
             squared distances (gudhi's documentation).
         maxdim: 0 or 1.
+        persistence_dim_max: gudhi's flag of the same name. ``False`` (default; what the reference code
+            runs, gudhi's default) leaves out the homology of the complex's top dimension: a complex
+            without triangles reports no H1 bar at all (even when its edges close cycles) and one
+            without edges no H0 bar. ``True`` reports every H0/H1 bar (the complete diagrams).
         backend: ``"auto"`` (the C++ engine on the device of ``points``), ``"cpu"``, ``"cuda"``, or
-            ``"gudhi"`` (the reference: gudhi called once per draw; needs the test extra).
+            ``"reference"`` (alias ``"gudhi"``: gudhi called once per draw, the reference;
+            needs the test extra).
 
     Returns:
         :class:`WitnessDiagrams` for ``(L,)`` landmarks, a list of them for ``(B, L)``. Bars are
         (birth, death) with ``inf`` for essential classes; H0 births are the vertices' values.
         Rows are in a canonical order: H0 by (death, birth), H1 by (birth, death).
     """
-    packed, single = _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim, backend)
+    packed, single = _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim,
+                          persistence_dim_max, backend)
     out = packed.diagrams()
     if maxdim == 0:
         for d in out:
@@ -212,9 +224,10 @@ def witness_persistence(points, landmarks, *, strong: bool = False, max_alpha_sq
 
 def witness_persistence_packed(points, landmarks, *, strong: bool = False, max_alpha_square=math.inf,
                                relative_alpha: float | None = None, squared: bool = False, maxdim: int = 1,
-                               backend: str = "auto") -> PackedDiagrams:
+                               persistence_dim_max: bool = False, backend: str = "auto") -> PackedDiagrams:
     """:func:`witness_persistence` with the diagrams of all draws in flat arrays (:class:`PackedDiagrams`)."""
-    return _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim, backend)[0]
+    return _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim,
+                persistence_dim_max, backend)[0]
 
 
 def witness_filtration(points, landmarks, *, strong: bool = False, max_alpha_square=math.inf,
@@ -230,11 +243,26 @@ def witness_filtration(points, landmarks, *, strong: bool = False, max_alpha_squ
     _check_bool(strong, "strong")
     _check_bool(squared, "squared")
     backend = _check_backend(backend, x)
-    alphas = _alphas(x, idx2, max_alpha_square, relative_alpha, squared)
+    if backend == "reference":
+        alphas = _alphas(x, idx2, max_alpha_square, relative_alpha, squared)
+        out = []
+        for b in range(idx2.shape[0]):
+            st = _gudhi_tree(x, idx2[b], strong, float(alphas[b]), squared)
+            out.append(_filtration_of_tree(st, float(alphas[b])))
+        return out[0] if single else out
+    alpha, relative = _engine_alpha(idx2.shape[0], max_alpha_square, relative_alpha)
+    raw = _engine(x, idx2, alpha, relative, strong, squared, 1, True, backend)
     out = []
     for b in range(idx2.shape[0]):
-        st = _gudhi_tree(x, idx2[b], strong, float(alphas[b]), squared)
-        out.append(_filtration_of_tree(st, float(alphas[b])))
+        simplices, values = [], []
+        for k in range(3):
+            o = raw[f"off{k}"]
+            s_ = raw[f"simplices{k}"][o[b]:o[b + 1]]
+            v_ = raw[f"values{k}"][o[b]:o[b + 1]]
+            order = np.lexsort(s_.T[::-1]) if len(s_) else np.zeros(0, np.int64)
+            simplices.append(s_[order])
+            values.append(v_[order])
+        out.append(WitnessFiltration(tuple(simplices), tuple(values), float(raw["alpha"][b])))
     return out[0] if single else out
 
 
@@ -311,9 +339,9 @@ def _check_bool(v, name: str) -> bool:
 
 
 def _check_backend(backend, x) -> str:
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
-    return backend
+    """``"gudhi"`` is an alias of ``"reference"`` (the reference *is* gudhi)."""
+    backend = check_backend(backend, BACKENDS)
+    return "reference" if backend == "gudhi" else backend
 
 
 def _points(points) -> np.ndarray:
@@ -367,6 +395,8 @@ def _alphas(x, idx2, max_alpha_square, relative_alpha, squared) -> np.ndarray:
         if not (np.isscalar(max_alpha_square) and math.isinf(float(max_alpha_square))):
             raise ValueError("give either 'max_alpha_square' or 'relative_alpha', not both")
         return np.array([r * _table(x, idx2[b], squared).max() for b in range(B)], dtype=np.float64)
+    if isinstance(max_alpha_square, bool):
+        raise TypeError("argument 'max_alpha_square' must be a real number or an array of them, got bool")
     a = np.asarray(max_alpha_square)
     if a.dtype.kind not in "fiu" or a.dtype == np.bool_:
         raise TypeError(f"argument 'max_alpha_square' must be a real number or an array of them, got {a.dtype}")
@@ -385,7 +415,7 @@ def _import_gudhi():
     try:
         import gudhi
     except ImportError as e:  # pragma: no cover - gudhi is in the test extra
-        raise ImportError("backend='gudhi' needs the gudhi package (pip install gudhi; it is in "
+        raise ImportError("backend='reference' needs the gudhi package (pip install gudhi; it is in "
                           "pydisent's 'test' extra)") from e
     return gudhi
 
@@ -413,8 +443,8 @@ def _filtration_of_tree(st, alpha: float) -> WitnessFiltration:
     return WitnessFiltration(tuple(simplices), tuple(values), alpha)
 
 
-def _gudhi_diagrams(st, maxdim: int):
-    st.persistence(homology_coeff_field=2, min_persistence=0)
+def _gudhi_diagrams(st, maxdim: int, dim_max: bool):
+    st.persistence(homology_coeff_field=2, min_persistence=0, persistence_dim_max=dim_max)
     out = []
     for k in range(maxdim + 1):
         d = np.asarray(st.persistence_intervals_in_dimension(k), dtype=np.float64).reshape(-1, 2)
@@ -424,11 +454,12 @@ def _gudhi_diagrams(st, maxdim: int):
     return out
 
 
-def _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim, backend):
+def _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, maxdim, dim_max, backend):
     x = _points(points)
     idx = _landmarks(landmarks, x.shape[0])
     _check_bool(strong, "strong")
     _check_bool(squared, "squared")
+    dim_max = _check_bool(dim_max, "persistence_dim_max")
     if isinstance(maxdim, bool) or not isinstance(maxdim, (int, np.integer)):
         raise TypeError(f"argument 'maxdim' must be an integer, got {type(maxdim).__name__}")
     if maxdim not in (0, 1):
@@ -438,18 +469,48 @@ def _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, m
     backend = _check_backend(backend, x)
     single = idx.ndim == 1
     idx2 = idx[None] if single else idx
-    alphas = _alphas(x, idx2, max_alpha_square, relative_alpha, squared)
+    if backend == "reference":
+        alphas = _alphas(x, idx2, max_alpha_square, relative_alpha, squared)
+        return _run_gudhi(x, idx2, strong, alphas, squared, maxdim, dim_max), single
+    alpha, relative = _engine_alpha(idx2.shape[0], max_alpha_square, relative_alpha)
+    raw = _engine(x, idx2, alpha, relative, strong, squared, maxdim, False, backend, dim_max)
+    packed = PackedDiagrams(raw["dgm0"], raw["off0"], raw["dgm1"], raw["off1"], raw["alpha"])
+    return packed, single
+
+
+def _engine_alpha(B, max_alpha_square, relative_alpha):
+    """(alpha array or None, relative factor) as the engine takes them (checked like _alphas)."""
+    if relative_alpha is not None:
+        _alphas(np.zeros((1, 1)), np.zeros((0, 1), np.int64), max_alpha_square, relative_alpha, False)
+        return None, float(relative_alpha)
+    return _alphas(None, np.zeros((B, 1), np.int64), max_alpha_square, None, False), 0.0
+
+
+def _engine(x, idx2, alpha, relative, strong, squared, maxdim, filtration, backend, dim_max=True):
+    from pydisent import _C
+    from pydisent._dispatch import ref
+
+    if backend == "cuda":
+        raise NotImplementedError("backend='cuda' for witness complexes: see the CUDA note in the README")
+    pts = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    lm = torch.from_numpy(np.ascontiguousarray(idx2, dtype=np.int64))
+    cloud = torch.zeros(idx2.shape[0], dtype=torch.int64)
+    a = None if alpha is None else ref(torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float64)))
+    return _C.witness_cpu(ref(pts), [0, x.shape[0]], ref(lm), ref(cloud), a, relative, bool(strong), bool(squared),
+                          bool(dim_max), int(maxdim), bool(filtration), _C.omp_max_threads())
+
+
+def _run_gudhi(x, idx2, strong, alphas, squared, maxdim, dim_max) -> PackedDiagrams:
     h0, h1, off0, off1 = [], [], [0], [0]
     for b in range(idx2.shape[0]):
         st = _gudhi_tree(x, idx2[b], strong, float(alphas[b]), squared)
-        d0, d1 = _gudhi_diagrams(st, maxdim)
+        d0, d1 = _gudhi_diagrams(st, maxdim, dim_max)
         h0.append(_sort_h0(d0))
         h1.append(_sort_h1(d1))
         off0.append(off0[-1] + len(d0))
         off1.append(off1[-1] + len(d1))
     cat = lambda parts: np.concatenate(parts) if parts else np.zeros((0, 2))  # noqa: E731
-    packed = PackedDiagrams(cat(h0), np.asarray(off0, np.int64), cat(h1), np.asarray(off1, np.int64), alphas)
-    return packed, single
+    return PackedDiagrams(cat(h0), np.asarray(off0, np.int64), cat(h1), np.asarray(off1, np.int64), alphas)
 
 
 def _sort_h1(d: np.ndarray) -> np.ndarray:
