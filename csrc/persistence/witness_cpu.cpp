@@ -1,6 +1,10 @@
 // Witness complexes and explicit-filtration persistence on the CPU (see witness.h for the rules).
 #include <omp.h>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -28,6 +32,45 @@ constexpr int64_t kBlock = 64;  // witnesses per block: a block's columns stay i
 #define WITNESS_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define WITNESS_CLONES
+#endif
+
+#if defined(__GNUC__) && defined(__x86_64__)
+// Four columns at once, eight witnesses per step with the accumulators in registers: the same
+// operations per entry as table_column (subtract, multiply, add in coordinate order, no FMA), so the
+// same bits; only the loads are shared.
+__attribute__((target("avx2"))) void table_columns4_avx2(const double* XT, int64_t N, int64_t d, const double* const* y,
+                                                        bool squared, double* const* rows) {
+  int64_t w = 0;
+  for (; w + 8 <= N; w += 8) {
+    __m256d acc[4][2];
+    for (int j = 0; j < 4; ++j) acc[j][0] = acc[j][1] = _mm256_setzero_pd();
+    for (int64_t q = 0; q < d; ++q) {
+      const __m256d x0 = _mm256_loadu_pd(XT + q * N + w), x1 = _mm256_loadu_pd(XT + q * N + w + 4);
+      for (int j = 0; j < 4; ++j) {
+        const __m256d yq = _mm256_set1_pd(y[j][q]);
+        const __m256d t0 = _mm256_sub_pd(x0, yq), t1 = _mm256_sub_pd(x1, yq);
+        acc[j][0] = _mm256_add_pd(acc[j][0], _mm256_mul_pd(t0, t0));
+        acc[j][1] = _mm256_add_pd(acc[j][1], _mm256_mul_pd(t1, t1));
+      }
+    }
+    for (int j = 0; j < 4; ++j) {
+      if (!squared) acc[j][0] = _mm256_sqrt_pd(acc[j][0]), acc[j][1] = _mm256_sqrt_pd(acc[j][1]);
+      _mm256_storeu_pd(rows[j] + w, acc[j][0]);
+      _mm256_storeu_pd(rows[j] + w + 4, acc[j][1]);
+    }
+  }
+  for (; w < N; ++w)
+    for (int j = 0; j < 4; ++j) {
+      double a = 0.0;
+      for (int64_t q = 0; q < d; ++q) {
+        const double t = XT[q * N + w] - y[j][q];
+        const double s2 = t * t;
+        a = a + s2;
+      }
+      rows[j][w] = squared ? a : std::sqrt(a);
+    }
+}
+const bool kTableAvx2 = __builtin_cpu_supports("avx2");
 #endif
 
 // Column u of Tc (U x N): distances from every witness to landmark point y = X[uidx[u]], accumulated
@@ -73,6 +116,54 @@ WITNESS_CLONES void smallest_block(const double* const* cols, int64_t L, int64_t
   }
 }
 
+// The window of each witness of a block, positions ascending: weak, value - alpha <= lim; strong,
+// value < lim. Few entries qualify, so the test runs on whole vectors and only hits are visited.
+void window_block_generic(const double* const* cols, int64_t L, int64_t w0, int64_t nb, double alpha,
+                          const double* lim, bool strong, std::vector<LV>* win) {
+  for (int64_t l = 0; l < L; ++l) {
+    const double* col = cols[l] + w0;
+    const int32_t ll = static_cast<int32_t>(l);
+    for (int64_t i = 0; i < nb; ++i)
+      if (strong ? col[i] < lim[i] : col[i] - alpha <= lim[i]) win[i].push_back(LV{col[i], ll});
+  }
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+__attribute__((target("avx2"))) void window_block_avx2(const double* const* cols, int64_t L, int64_t w0, int64_t nb,
+                                                        double alpha, const double* lim, bool strong,
+                                                        std::vector<LV>* win) {
+  if (nb != kBlock) return window_block_generic(cols, L, w0, nb, alpha, lim, strong, win);
+  const __m256d va = _mm256_set1_pd(alpha);
+  __m256d vl[kBlock / 4];
+  for (int64_t q = 0; q < kBlock / 4; ++q) vl[q] = _mm256_loadu_pd(lim + 4 * q);
+  for (int64_t l = 0; l < L; ++l) {
+    const double* col = cols[l] + w0;
+    uint64_t mask = 0;
+    for (int64_t q = 0; q < kBlock / 4; ++q) {
+      const __m256d v = _mm256_loadu_pd(col + 4 * q);
+      // the same operations as the scalar test: (v - alpha) <= lim, or v < lim
+      const __m256d hit = strong ? _mm256_cmp_pd(v, vl[q], _CMP_LT_OQ)
+                                 : _mm256_cmp_pd(_mm256_sub_pd(v, va), vl[q], _CMP_LE_OQ);
+      mask |= static_cast<uint64_t>(_mm256_movemask_pd(hit)) << (4 * q);
+    }
+    while (mask) {
+      const int i = __builtin_ctzll(mask);
+      mask &= mask - 1;
+      win[i].push_back(LV{col[i], static_cast<int32_t>(l)});
+    }
+  }
+}
+
+using WindowFn = void (*)(const double* const*, int64_t, int64_t, int64_t, double, const double*, bool,
+                          std::vector<LV>*);
+const WindowFn window_block = __builtin_cpu_supports("avx2") ? &window_block_avx2 : &window_block_generic;
+#else
+inline void window_block(const double* const* cols, int64_t L, int64_t w0, int64_t nb, double alpha, const double* lim,
+                         bool strong, std::vector<LV>* win) {
+  window_block_generic(cols, L, w0, nb, alpha, lim, strong, win);
+}
+#endif
+
 }  // namespace
 
 // ---- tables -----------------------------------------------------------------------------------------
@@ -99,14 +190,28 @@ void Tables::build(const Batch& in, int64_t cloud, const std::vector<int64_t>& c
     for (int64_t q = 0; q < d; ++q) XT[q * N + w] = X[w * d + q];
   Tc.resize(static_cast<size_t>(U * N));
   colmax.resize(static_cast<size_t>(U));
-  const int nt = std::max(1, std::min<int>(threads, static_cast<int>(U)));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 4)
-  for (int64_t u = 0; u < U; ++u) {
-    double* row = Tc.data() + u * N;
-    table_column(XT.data(), N, d, X + uidx[u] * d, in.squared, row);
-    double m = 0;
-    for (int64_t w = 0; w < N; ++w) m = std::max(m, row[w]);
-    colmax[u] = m;
+  const int nt = std::max(1, std::min<int>(threads, static_cast<int>((U + 3) / 4)));
+  const int64_t blocks = (U + 3) / 4;
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int64_t ub = 0; ub < blocks; ++ub) {
+    const int64_t u0 = 4 * ub, nu = std::min<int64_t>(4, U - u0);
+#if defined(__GNUC__) && defined(__x86_64__)
+    if (kTableAvx2 && nu == 4) {
+      const double* y[4];
+      double* rows[4];
+      for (int j = 0; j < 4; ++j) y[j] = X + uidx[u0 + j] * d, rows[j] = Tc.data() + (u0 + j) * N;
+      table_columns4_avx2(XT.data(), N, d, y, in.squared, rows);
+    } else
+#endif
+    {
+      for (int64_t u = u0; u < u0 + nu; ++u) table_column(XT.data(), N, d, X + uidx[u] * d, in.squared, Tc.data() + u * N);
+    }
+    for (int64_t u = u0; u < u0 + nu; ++u) {
+      const double* row = Tc.data() + u * N;
+      double m = 0;
+      for (int64_t w = 0; w < N; ++w) m = std::max(m, row[w]);
+      colmax[u] = m;
+    }
   }
 }
 
@@ -243,17 +348,7 @@ void complex_candidates(const Batch& in, const Tables& tb, int64_t k, double alp
       // gudhi's strong bound is a float; the weak window is every entry with value - alpha <= d2
       lim[i] = in.strong ? static_cast<double>(static_cast<float>(m0[i] + alpha)) : m2[i];
     }
-    for (int64_t l = 0; l < L; ++l) {
-      const double* col = ww.cols[l] + w0;
-      const int32_t ll = static_cast<int32_t>(l);
-      if (in.strong) {
-        for (int64_t i = 0; i < nb; ++i)
-          if (col[i] < lim[i]) ww.win[i].push_back(LV{col[i], ll});
-      } else {
-        for (int64_t i = 0; i < nb; ++i)
-          if (col[i] - alpha <= lim[i]) ww.win[i].push_back(LV{col[i], ll});
-      }
-    }
+    window_block(ww.cols.data(), L, w0, nb, alpha, lim, in.strong, ww.win);
     for (int64_t i = 0; i < nb; ++i) {
       auto& win = ww.win[i];
       if (in.strong) {
@@ -342,7 +437,25 @@ struct UnionFind {
   }
 };
 
+struct Keyed {
+  double v;
+  uint64_t key;
+  int32_t idx;
+};
+
+// order[r] = the r-th simplex by (value, key): the simplexwise refinement of the filtration.
+template <typename KeyFn>
+void sort_order(const double* values, int64_t n, KeyFn key, std::vector<Keyed>& buf, std::vector<int32_t>& order) {
+  buf.resize(static_cast<size_t>(n));
+  for (int64_t x = 0; x < n; ++x) buf[x] = Keyed{values[x], key(x), static_cast<int32_t>(x)};
+  std::sort(buf.begin(), buf.end(),
+            [](const Keyed& a, const Keyed& b) { return a.v < b.v || (a.v == b.v && a.key < b.key); });
+  order.resize(static_cast<size_t>(n));
+  for (int64_t r = 0; r < n; ++r) order[r] = buf[r].idx;
+}
+
 struct PersistenceWork {
+  std::vector<Keyed> keyed;
   std::vector<int32_t> eorder, torder, eslot_of_id, ccount, cof, owner, colstart, collen, pool, work, tmp;
   std::vector<double> vbirth;
   std::vector<int32_t> vrank;
@@ -385,12 +498,8 @@ Diagram filtration_persistence(const Filtration& f, int64_t L, int maxdim) {
     }
   }
   // edges in filtration order (value, then a < b lexicographic)
-  pw.eorder.resize(static_cast<size_t>(ne));
-  std::iota(pw.eorder.begin(), pw.eorder.end(), 0);
-  std::sort(pw.eorder.begin(), pw.eorder.end(), [&](int32_t x, int32_t y) {
-    if (f.fe[x] != f.fe[y]) return f.fe[x] < f.fe[y];
-    return edge_id(f.e[2 * x], f.e[2 * x + 1]) < edge_id(f.e[2 * y], f.e[2 * y + 1]);
-  });
+  sort_order(f.fe.data(), ne, [&](int64_t x) { return static_cast<uint64_t>(edge_id(f.e[2 * x], f.e[2 * x + 1])); },
+             pw.keyed, pw.eorder);
   // H0: union-find, the younger component (later born) dies
   pw.uf.reset(L);
   pw.mst.assign(static_cast<size_t>(ne), 0);
@@ -414,12 +523,8 @@ Diagram filtration_persistence(const Filtration& f, int64_t L, int maxdim) {
   if (maxdim < 1) return out;
 
   // triangles in filtration order (value, then key); cofacet lists per edge slot, ascending
-  pw.torder.resize(static_cast<size_t>(nt));
-  std::iota(pw.torder.begin(), pw.torder.end(), 0);
-  std::sort(pw.torder.begin(), pw.torder.end(), [&](int32_t x, int32_t y) {
-    if (f.ft[x] != f.ft[y]) return f.ft[x] < f.ft[y];
-    return tri_key(f.t[3 * x], f.t[3 * x + 1], f.t[3 * x + 2]) < tri_key(f.t[3 * y], f.t[3 * y + 1], f.t[3 * y + 2]);
-  });
+  sort_order(f.ft.data(), nt, [&](int64_t x) { return tri_key(f.t[3 * x], f.t[3 * x + 1], f.t[3 * x + 2]); },
+             pw.keyed, pw.torder);
   const int64_t nid = L * (L - 1) / 2;
   pw.eslot_of_id.resize(static_cast<size_t>(std::max<int64_t>(nid, 1)));
   for (int64_t r = 0; r < ne; ++r) {
