@@ -67,6 +67,10 @@ std::vector<double> witness_table_cpu(const Batch& in, int64_t k);
 // present). Bars in canonical order: H0 by (death, birth), H1 by (birth, death); zero-length dropped.
 Diagram filtration_persistence(const Filtration& f, int64_t L, int maxdim);
 
+// Tests: the GPU pipeline's data flow run on the CPU (host points); fills diagrams or filtrations.
+void witness_emulated_gpu_flow(const Batch& in, int maxdim, bool filtration, int threads, std::vector<double>& alphas,
+                               std::vector<Diagram>* diagrams, std::vector<Filtration>* filtrations);
+
 #ifdef PYDISENT_WITH_CUDA
 // Tables, windows and the per-simplex minimum over witnesses on the GPU (one launch per stage for the
 // whole batch); faces and the reduction on the CPU. `points` is a device pointer; landmarks, cloud_of,

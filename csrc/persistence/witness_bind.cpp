@@ -173,6 +173,28 @@ py::dict witness_cpu(const TensorRef& points, const std::vector<int64_t>& cloud_
   return pack_diagrams(res, alphas);
 }
 
+py::dict witness_emulated_gpu_flow(const TensorRef& points, const std::vector<int64_t>& cloud_offsets,
+                                   const TensorRef& landmarks, const TensorRef& cloud_of, py::object alpha,
+                                   double relative, bool strong, bool squared, bool dim_max, int maxdim,
+                                   bool filtration, int threads) {
+  check_host(points, "points");
+  check_host(landmarks, "landmarks");
+  PYDISENT_CHECK(threads >= 1, "argument 'threads' must be >= 1, got ", threads);
+  TensorRef a;
+  const bool has_alpha = !alpha.is_none();
+  if (has_alpha) a = alpha.cast<TensorRef>();
+  const witness::Batch b = make_batch(points, cloud_offsets, landmarks, cloud_of, has_alpha ? &a : nullptr, relative,
+                                      strong, squared, dim_max, true);
+  std::vector<double> alphas;
+  std::vector<witness::Diagram> d;
+  std::vector<witness::Filtration> f;
+  {
+    py::gil_scoped_release nogil;
+    witness::witness_emulated_gpu_flow(b, maxdim, filtration, threads, alphas, &d, &f);
+  }
+  return filtration ? pack_filtrations(f, alphas) : pack_diagrams(d, alphas);
+}
+
 py::array_t<double> witness_table(const TensorRef& points, const TensorRef& landmarks, bool squared) {
   check_host(points, "points");
   check_host(landmarks, "landmarks");
@@ -242,6 +264,11 @@ void register_witness(py::module_& m) {
         "alpha: float64 (K,) TensorRef or None (then relative * max table per draw). Returns packed numpy\n"
         "arrays: dgm0, off0, dgm1, off1, alpha; or with filtration=True simplices{0,1,2}, values{0,1,2},\n"
         "off{0,1,2}, alpha.");
+  m.def("_witness_emulated_gpu_flow", &witness_emulated_gpu_flow, py::arg("points"), py::arg("cloud_offsets"),
+        py::arg("landmarks"), py::arg("cloud_of"), py::arg("alpha"), py::arg("relative"), py::arg("strong"),
+        py::arg("squared"), py::arg("dim_max"), py::arg("maxdim"), py::arg("filtration"), py::arg("threads"),
+        "Tests only: the CUDA pipeline's data flow (per-witness emission, per-draw sort, run minima, host\n"
+        "faces and reduction, CPU fallback for oversized windows) run on the CPU. Same result as witness_cpu.");
   m.def("witness_table", &witness_table, py::arg("points"), py::arg("landmarks"), py::arg("squared"),
         "The witness-to-landmark table (N, L) float64 of one draw (landmarks (1, L)), as the engine computes it.");
   m.def("witness_cuda", &witness_cuda, py::arg("points"), py::arg("cloud_offsets"), py::arg("landmarks"),

@@ -139,5 +139,23 @@ void assemble(Candidates& c, bool strong, Filtration& f);
 // gudhi's persistence_dim_max=False (see Batch::dim_max).
 void top_dimension_rule(const Batch& in, const Filtration& f, Diagram& d);
 
+// ---- the GPU pipeline's host half (witness_flow_cpu.cpp) -------------------------------------------------
+// Per draw of a chunk: the sorted unique simplex keys (witness_flow.h encoding) with their minimum
+// over witnesses, as copied back from the device.
+struct MinimaHost {
+  std::vector<int64_t> off;       // chunk draws + 1
+  std::vector<uint64_t> keys;
+  std::vector<double> vals;
+  std::vector<char> overflow;     // per chunk draw: a window was too large for a GPU thread
+  std::vector<int64_t> complex;   // chunk draw -> index of the draw in the batch
+};
+void candidates_from_minima(const uint64_t* keys, const double* vals, int64_t n, int64_t L, Candidates& c);
+void finish_from_minima(const Batch& in, const MinimaHost& m, int maxdim, bool filtration, int threads,
+                        std::vector<Diagram>* diagrams, std::vector<Filtration>* filtrations);
+// Overflowed draws ks with the CPU engine from host_points (the batch's points copied to the host).
+void finish_overflow(const Batch& in, const std::vector<int64_t>& ks, int maxdim, bool filtration, int threads,
+                     const double* host_points, std::vector<Diagram>* diagrams, std::vector<Filtration>* filtrations,
+                     std::vector<double>& alphas);
+
 }  // namespace witness
 }  // namespace pydisent

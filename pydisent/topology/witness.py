@@ -154,7 +154,7 @@ def landmark_distances(points, landmarks, *, squared: bool = False) -> np.ndarra
     ``t = sqrt(sum_q (x_wq - x_lq)^2)`` accumulated in float64 in coordinate order (``squared=True``:
     without the square root); the C++ engine computes the very same numbers.
     """
-    x = _points(points)
+    x = _host(_points(points))
     idx = _landmarks(landmarks, x.shape[0])
     if idx.ndim != 1:
         raise ValueError(f"argument 'landmarks' must have shape (L,) here, got {idx.shape}")
@@ -243,6 +243,8 @@ def witness_filtration(points, landmarks, *, strong: bool = False, max_alpha_squ
     _check_bool(strong, "strong")
     _check_bool(squared, "squared")
     backend = _check_backend(backend, x)
+    if backend != "cuda":
+        x = _host(x)
     if backend == "reference":
         alphas = _alphas(x, idx2, max_alpha_square, relative_alpha, squared)
         out = []
@@ -280,7 +282,7 @@ def lazy_witness_persistence(points, landmarks, *, nu: int = 2, squared: bool = 
     """
     from pydisent.topology.rips import vietoris_rips
 
-    x = _points(points)
+    x = _host(_points(points))
     idx = _landmarks(landmarks, x.shape[0])
     nu = _check_int(nu, "nu", 0)
     _check_bool(squared, "squared")
@@ -317,7 +319,7 @@ def landmark_rips_persistence(points, landmarks, *, maxdim: int = 1, backend: st
     idx = _landmarks(landmarks, x.shape[0])
     single = idx.ndim == 1
     idx2 = idx[None] if single else idx
-    clouds = torch.from_numpy(x[idx2])  # (B, L, d)
+    clouds = x[torch.from_numpy(idx2).to(x.device)] if isinstance(x, torch.Tensor) else torch.from_numpy(x[idx2])
     res = vietoris_rips(clouds, maxdim=maxdim, backend=backend)
     return res[0] if single else res
 
@@ -339,12 +341,26 @@ def _check_bool(v, name: str) -> bool:
 
 
 def _check_backend(backend, x) -> str:
-    """``"gudhi"`` is an alias of ``"reference"`` (the reference *is* gudhi)."""
+    """The backend for points ``x`` (ndarray on the host, or a CUDA tensor). ``"gudhi"`` is an alias of
+    ``"reference"`` (the reference *is* gudhi); ``"_emulated_gpu"`` (tests) runs the CUDA data flow on the CPU."""
+    if backend == "_emulated_gpu":
+        return backend
     backend = check_backend(backend, BACKENDS)
-    return "reference" if backend == "gudhi" else backend
+    if backend == "gudhi":
+        backend = "reference"
+    if backend in ("auto", "cpu", "cuda"):
+        from pydisent._dispatch import resolve_backend
+
+        backend = resolve_backend(backend, x if isinstance(x, torch.Tensor) else torch.empty(0))
+    return backend
 
 
-def _points(points) -> np.ndarray:
+def _host(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+
+
+def _points(points):
+    """float64 points: an ndarray on the host, or a CUDA tensor (kept on its device)."""
     t = as_tensor(points, "points")
     if t.dtype in (torch.bool, torch.complex64, torch.complex128):
         raise TypeError(f"argument 'points' must hold real numbers (float or integer), got {t.dtype}")
@@ -353,7 +369,12 @@ def _points(points) -> np.ndarray:
                          f"got shape {tuple(t.shape)}")
     if t.shape[0] == 0:
         raise ValueError("argument 'points' must hold at least one point, got 0")
-    x = t.detach().cpu().to(torch.float64).numpy()
+    if t.is_cuda:
+        x = t.detach().to(torch.float64).contiguous()
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("argument 'points' contains NaN or infinite values")
+        return x
+    x = t.detach().to(torch.float64).numpy()
     if not np.isfinite(x).all():
         raise ValueError("argument 'points' contains NaN or infinite values")
     return x
@@ -467,6 +488,8 @@ def _run(points, landmarks, strong, max_alpha_square, relative_alpha, squared, m
             raise ValueError(f"argument 'maxdim' must be >= 0, got {maxdim}")
         raise NotImplementedError(f"argument 'maxdim' = {maxdim}: only H0 and H1 are implemented (maxdim 0 or 1)")
     backend = _check_backend(backend, x)
+    if backend != "cuda":
+        x = _host(x)
     single = idx.ndim == 1
     idx2 = idx[None] if single else idx
     if backend == "reference":
@@ -488,16 +511,20 @@ def _engine_alpha(B, max_alpha_square, relative_alpha):
 
 def _engine(x, idx2, alpha, relative, strong, squared, maxdim, filtration, backend, dim_max=True):
     from pydisent import _C
-    from pydisent._dispatch import ref
+    from pydisent._dispatch import ref, stream_of
 
-    if backend == "cuda":
-        raise NotImplementedError("backend='cuda' for witness complexes: see the CUDA note in the README")
-    pts = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
     lm = torch.from_numpy(np.ascontiguousarray(idx2, dtype=np.int64))
     cloud = torch.zeros(idx2.shape[0], dtype=torch.int64)
     a = None if alpha is None else ref(torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float64)))
-    return _C.witness_cpu(ref(pts), [0, x.shape[0]], ref(lm), ref(cloud), a, relative, bool(strong), bool(squared),
-                          bool(dim_max), int(maxdim), bool(filtration), _C.omp_max_threads())
+    args = (bool(strong), bool(squared), bool(dim_max), int(maxdim), bool(filtration))
+    if backend == "cuda":
+        pts = x if isinstance(x, torch.Tensor) else torch.from_numpy(x)
+        pts = pts.to(torch.float64).contiguous()
+        return _C.witness_cuda(ref(pts), [0, pts.shape[0]], ref(lm), ref(cloud), a, relative, *args,
+                               stream_of(pts), _C.omp_max_threads())
+    pts = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+    fn = _C._witness_emulated_gpu_flow if backend == "_emulated_gpu" else _C.witness_cpu
+    return fn(ref(pts), [0, x.shape[0]], ref(lm), ref(cloud), a, relative, *args, _C.omp_max_threads())
 
 
 def _run_gudhi(x, idx2, strong, alphas, squared, maxdim, dim_max) -> PackedDiagrams:
