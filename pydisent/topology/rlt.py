@@ -64,15 +64,16 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
         raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {am[~(torch.isfinite(am) & (am > 0))][0].item()}"
                          " (all points of a cloud coincide?)")
     nb = am.shape[0]
-    if b.numel():
-        if bool(torch.isnan(b).any() | torch.isnan(d).any()) or bool(torch.isinf(b).any()):
-            raise ValueError("arguments 'births'/'deaths' must not hold NaN, and births must be finite")
-        if bool((o < 0).any() | (o >= nb).any()):
-            raise ValueError(f"argument 'owner' must index barcodes in [0, {nb}), got values in "
-                             f"[{int(o.min())}, {int(o.max())}]")
-        if bool((d < b).any()):
-            raise ValueError("argument 'deaths': every death must be >= its birth")
-        d = torch.where(torch.isinf(d), am[o], d)
+    if dev.type == "cpu":  # numpy: one thread, no intra-op thread start-up for these small arrays
+        return torch.from_numpy(_rlt_numpy(b.numpy(), d.numpy(), o.numpy(), am.numpy(), i_max))
+    return _rlt_torch(b, d, o, am, i_max)
+
+
+def _rlt_torch(b: torch.Tensor, d: torch.Tensor, o: torch.Tensor, am: torch.Tensor, i_max: int) -> torch.Tensor:
+    """The event sweep of :func:`rlt_from_flat` in torch (any device; used for CUDA tensors)."""
+    nb, dev = am.shape[0], b.device
+    _check_bars(b, d, o, nb)
+    d = torch.where(torch.isinf(d), am[o], d)
     # Events: +1 at births, -1 at deaths, and 0 at 0 and alpha_max of every barcode (so every barcode
     # spans [min(0, ...), max(alpha_max, ...)] exactly as the reference's switch points do).
     ar = torch.arange(nb, device=dev)
@@ -81,8 +82,7 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
     delta = torch.cat([torch.ones_like(o), -torch.ones_like(o), torch.zeros_like(ar), torch.zeros_like(ar)])
     # Sort by (owner, position): a stable sort by position, then a stable sort by owner.
     i1 = torch.argsort(pos, stable=True)
-    i2 = torch.argsort(own[i1], stable=True)
-    order = i1[i2]
+    order = i1[torch.argsort(own[i1], stable=True)]
     pos, own, delta = pos[order], own[order], delta[order]
     # Each barcode's events sum to 0, so one global running sum restarts at 0 for every barcode.
     alive = torch.cumsum(delta, 0)
@@ -93,6 +93,52 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
     out = torch.zeros(nb * i_max, dtype=torch.float64, device=dev)
     out.index_add_(0, (own * i_max + alive)[keep], length[keep])
     return out.view(nb, i_max) / am[:, None]
+
+
+def _check_bars(b, d, o, nb: int) -> None:
+    if not len(b):
+        return
+    if bool(b.isnan().any() | d.isnan().any() | b.isinf().any()):
+        raise ValueError("arguments 'births'/'deaths' must not hold NaN, and births must be finite")
+    if bool((o < 0).any() | (o >= nb).any()):
+        raise ValueError(f"argument 'owner' must index barcodes in [0, {nb}), got values in "
+                         f"[{int(o.min())}, {int(o.max())}]")
+    if bool((d < b).any()):
+        raise ValueError("argument 'deaths': every death must be >= its birth")
+
+
+def _rlt_numpy(b: np.ndarray, d: np.ndarray, o: np.ndarray, am: np.ndarray, i_max: int) -> np.ndarray:
+    """The event sweep of :func:`rlt_from_flat` in numpy (CPU)."""
+    nb = len(am)
+    _check_bars(torch.from_numpy(b), torch.from_numpy(d), torch.from_numpy(o), nb)
+    d = np.where(np.isinf(d), am[o], d)
+    ar = np.arange(nb)
+    pos = np.concatenate([b, d, np.zeros(nb), am])
+    own = np.concatenate([o, o, ar, ar])
+    delta = np.concatenate([np.ones(len(o), np.int64), -np.ones(len(o), np.int64), np.zeros(2 * nb, np.int64)])
+    # One float sort on owner + position scaled into [0, 1] of the barcode's span: monotone in the position
+    # within a barcode, so it orders events exactly unless two distinct positions round to one key; that is
+    # detected (a decreasing step) and then the exact two-key sort is used.
+    lo = np.zeros(nb)
+    if len(b) and b.min() < 0:
+        np.minimum.at(lo, o, b)
+    hi = am.copy()
+    if len(d) and (d > am[o]).any():
+        np.maximum.at(hi, o, d)
+    key = 2.0 * own + (pos - lo[own]) / (hi - lo)[own]
+    order = np.argsort(key)
+    p, w = pos[order], own[order]
+    same = w[1:] == w[:-1]
+    if bool((same & (p[1:] < p[:-1])).any()):
+        order = np.lexsort((pos, own))
+        p, w = pos[order], own[order]
+        same = w[1:] == w[:-1]
+    alive = np.cumsum(delta[order])
+    length = np.zeros(len(p))
+    length[:-1] = np.where(same, p[1:] - p[:-1], 0.0)
+    keep = (alive < i_max) & (length > 0)
+    out = np.bincount((w * i_max + alive)[keep], weights=length[keep], minlength=nb * i_max)
+    return out.reshape(nb, i_max) / am[:, None]
 
 
 def relative_living_times(bars, alpha_max, i_max: int = 100) -> torch.Tensor:
@@ -186,10 +232,10 @@ def witness_rlts(points, num_landmarks: int, gamma: float, *, i_max: int = 100, 
     if not bool((am > 0).all()):
         raise ValueError("argument 'points': every landmark coincides with every witness (the largest "
                          "witness-landmark distance is 0), so alpha_max = 0 and the RLT is undefined")
-    h1 = torch.as_tensor(np.asarray(packed.h1, dtype=np.float64)).reshape(-1, 2)
-    counts = torch.as_tensor(np.diff(np.asarray(packed.off1, dtype=np.int64)))
-    owner = torch.repeat_interleave(torch.arange(counts.shape[0]), counts)
-    return rlt_from_flat(h1[:, 0], h1[:, 1], owner, am, i_max)
+    h1 = np.asarray(packed.h1, dtype=np.float64).reshape(-1, 2)
+    owner = np.repeat(np.arange(len(am)), np.diff(np.asarray(packed.off1, dtype=np.int64)))
+    return torch.from_numpy(_rlt_numpy(np.ascontiguousarray(h1[:, 0]), np.ascontiguousarray(h1[:, 1]), owner,
+                                       am.numpy(), i_max))
 
 
 def _num_points(points) -> int:

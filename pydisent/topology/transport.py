@@ -125,36 +125,49 @@ def entropic_barycenter(hists, cost=None, *, reg: float = 1e-2, weights=None, ma
         if w.shape[0] != n or bool((w < 0).any()):
             raise ValueError(f"argument 'weights' must hold {n} non-negative values, got shape {tuple(w.shape)}")
 
-    # Layout as POT: columns are histograms, a = (B, bins, n).
-    a = p.transpose(1, 2)
+    # POT's algebra with histograms as rows (a: (B, n, bins)): K x_col == x_row K^T, so every product is one
+    # (B * n, bins) x (bins, bins) GEMM instead of B small ones.
+    a = p
     k = torch.exp(-c / reg)
     kt = k.t()
-    ukv = k @ (a / k.sum(0)[None, :, None])
-    u = torch.exp(torch.log(ukv).mean(-1, keepdim=True)) / ukv
+    ukv = (a / k.sum(0)) @ kt
+    u = torch.exp(torch.log(ukv).mean(1, keepdim=True)) / ukv
     q_out = torch.zeros(nb, m, dtype=torch.float64, device=dev)
     last_q = torch.zeros(nb, m, dtype=torch.float64, device=dev)
     iters = torch.zeros(nb, dtype=torch.int64, device=dev)
     active = torch.ones(nb, dtype=torch.bool, device=dev)
-    idx = torch.arange(nb, device=dev)
+    sel = None  # None: every barycenter still runs (no gathers)
     for it in range(max_iter):
-        # Only the barycenters still running are computed (an exact per-item copy of a serial run).
-        sel = idx[active]
-        ua, aa = u[sel], a[sel]
-        ukv_a = ua * (kt @ (aa / (k @ ua)))
-        q = torch.exp(torch.log(ukv_a) @ w)
-        u[sel] = ua * q[..., None] / ukv_a
-        q_out[sel] = q
-        iters[sel] = it + 1
+        # Only the barycenters still running are computed (each follows its own serial run).
+        ua, aa = (u, a) if sel is None else (u[sel], a[sel])
+        ukv_a = ua * ((aa / (ua @ kt)) @ k)
+        q = torch.exp(torch.einsum("bnm,n->bm", torch.log(ukv_a), w))
+        if sel is None:
+            u, q_out = ua * q[:, None, :] / ukv_a, q
+            iters += 1
+        else:
+            u[sel] = ua * q[:, None, :] / ukv_a
+            q_out[sel] = q
+            iters[sel] += 1
         if stop == "pot":
             if it % 10 != 1:
                 continue
-            done = ukv_a.std(-1, correction=0).sum(-1) < tol
+            done = ukv_a.std(1, correction=0).sum(-1) < tol
         else:
-            done = ((q - last_q[sel]).norm(dim=-1) <= tol) & ((1.0 - q.sum(-1)).abs() <= tol)
-            last_q[sel] = q
-        active[sel[done]] = False
-        if not bool(active.any()):
-            break
+            prev = last_q if sel is None else last_q[sel]
+            done = ((q - prev).norm(dim=-1) <= tol) & ((1.0 - q.sum(-1)).abs() <= tol)
+            if sel is None:
+                last_q = q
+            else:
+                last_q[sel] = q
+        if bool(done.any()):
+            if sel is None:  # from now on written row by row: give q_out and last_q their own memory
+                sel = torch.arange(nb, device=dev)
+                q_out, last_q = q_out.clone(), last_q.clone()
+            active[sel[done]] = False
+            if not bool(active.any()):
+                break
+            sel = torch.nonzero(active).reshape(-1)
     out = q_out[0] if single else q_out
     if return_iterations:
         return out, (iters[0] if single else iters)

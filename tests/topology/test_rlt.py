@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 import torch
 
-from pydisent.topology.rlt import mean_rlt, relative_living_times, rlt_from_flat, witness_rlts
+from pydisent.topology.rlt import (
+    _rlt_torch,
+    mean_rlt,
+    relative_living_times,
+    rlt_from_flat,
+    witness_rlts,
+)
 from tests._references import topology as ref
 
 HAND = [[0.1, 0.5], [0.2, 0.3], [0.4, np.inf]]
@@ -57,6 +63,30 @@ def test_flat_form_any_order(rng):
     np.testing.assert_allclose(got.numpy(), relative_living_times(bars, alphas, 10).numpy(), atol=1e-13)
     assert got.dtype == torch.float64 and got.shape == (3, 10)
     np.testing.assert_allclose(mean_rlt(got).numpy(), got.numpy().mean(0))
+
+
+def test_torch_path_equals_numpy_path(rng):
+    # the torch sweep runs for CUDA tensors; on the CPU it must give the numpy sweep's numbers
+    alphas = rng.random(30) + 0.1
+    bars = [_random_barcode(rng, a) for a in alphas]
+    flat = torch.as_tensor(np.concatenate(bars))
+    owner = torch.repeat_interleave(torch.arange(30), torch.tensor([len(b) for b in bars]))
+    am = torch.as_tensor(alphas)
+    got = _rlt_torch(flat[:, 0], flat[:, 1], owner, am, 20)
+    np.testing.assert_allclose(got.numpy(), rlt_from_flat(flat[:, 0], flat[:, 1], owner, am, 20).numpy(),
+                               rtol=0, atol=1e-13)
+
+
+def test_positions_that_round_to_one_sort_key():
+    # owner + scaled position loses the last bits: distinct endpoints one ulp apart collide (from the second
+    # barcode on), and the exact two-key sort must take over when they come out in the wrong order.
+    nb = 2
+    p = 0.5
+    q = np.nextafter(p, 1.0)
+    bars = np.array([[q, 0.75], [p, q], [0.25, p]] * 4)
+    owner = np.full(len(bars), nb - 1)
+    got = rlt_from_flat(bars[:, 0], bars[:, 1], owner, np.ones(nb), 5)[nb - 1].numpy()
+    np.testing.assert_allclose(got, ref.relative(bars, 1.0, 5), rtol=0, atol=1e-15)
 
 
 def test_bad_input():
