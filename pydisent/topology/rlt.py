@@ -63,7 +63,6 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
     if not bool((torch.isfinite(am) & (am > 0)).all()):
         raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {am[~(torch.isfinite(am) & (am > 0))][0].item()}"
                          " (all points of a cloud coincide?)")
-    nb = am.shape[0]
     if dev.type == "cpu":  # numpy: one thread, no intra-op thread start-up for these small arrays
         return torch.from_numpy(_rlt_numpy(b.numpy(), d.numpy(), o.numpy(), am.numpy(), i_max))
     return _rlt_torch(b, d, o, am, i_max)
