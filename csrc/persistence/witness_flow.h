@@ -13,6 +13,7 @@
 //   host                faces (weak: facets present, largest facet value) and the reduction, as on the CPU
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -53,6 +54,13 @@ WF_HD double dsub(double a, double b) {
   return __dsub_rn(a, b);
 #else
   return a - b;
+#endif
+}
+WF_HD double dadd(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
 #endif
 }
 WF_HD double dmax(double a, double b) { return a < b ? b : a; }
@@ -111,7 +119,7 @@ WF_HD int64_t witness_emit(const double* row, int64_t stride, int L, double alph
   }
   Sink s{keys, vals, 0};
   if (strong) {
-    const double lim = static_cast<double>(static_cast<float>(m0 + alpha));  // gudhi's float bound
+    const double lim = static_cast<double>(static_cast<float>(dadd(m0, alpha)));  // gudhi's float bound
     double wv[kCap];
     uint32_t wl[kCap];
     int n = 0;
