@@ -3,7 +3,12 @@ their H1 bars and optimal transport between the resulting histograms."""
 
 from pydisent.topology.diagrams import Diagrams
 from pydisent.topology.rips import vietoris_rips
-from pydisent.topology.rlt import mean_rlt, relative_living_times, rlt_from_flat, witness_rlts
+from pydisent.topology.rlt import (
+    mean_rlt,
+    relative_living_times,
+    rlt_from_flat,
+    witness_rlts,
+)
 from pydisent.topology.transport import (
     bin_cost,
     distance_matrix,
