@@ -25,6 +25,7 @@ from pydisent.topology.witness import (
     lazy_witness_persistence,
     witness_filtration,
     witness_persistence,
+    witness_persistence_clouds,
     witness_persistence_packed,
 )
 

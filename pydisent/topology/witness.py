@@ -230,6 +230,81 @@ def witness_persistence_packed(points, landmarks, *, strong: bool = False, max_a
                 persistence_dim_max, backend)[0]
 
 
+def witness_persistence_clouds(clouds, landmarks, *, strong: bool = False, max_alpha_square: float = math.inf,
+                               relative_alpha: float | None = None, squared: bool = False, maxdim: int = 1,
+                               persistence_dim_max: bool = False, backend: str = "auto") -> PackedDiagrams:
+    """:func:`witness_persistence_packed` for several clouds in ONE engine call (e.g. all conditional
+    submanifolds of a model): ``clouds`` is ``(C, N, d)`` or a list of ``(N_c, d)`` clouds, ``landmarks`` a
+    ``(C, B, L)`` array or a list of ``(B_c, L)`` index arrays (same ``L``; indices into their own cloud).
+    Complexes are numbered cloud-major (``c = sum_{c' < cloud} B_c' + draw``); ``max_alpha_square`` is one
+    number here (or use ``relative_alpha``). Results equal per-cloud calls.
+    """
+    if isinstance(clouds, (list, tuple)):
+        xs = [_points(c) for c in clouds]
+    else:
+        t = as_tensor(clouds, "clouds")
+        if t.dim() != 3:
+            raise ValueError(f"argument 'clouds' must have 3 dimensions (C, N, d) or be a list of (N, d) clouds, "
+                             f"got shape {tuple(t.shape)}")
+        xs = [_points(c) for c in t.unbind(0)]
+    if isinstance(landmarks, (list, tuple)):
+        lms = list(landmarks)
+    else:
+        t = as_tensor(landmarks, "landmarks")
+        if t.dim() != 3:
+            raise ValueError(f"argument 'landmarks' must have shape (C, B, L) or be a list of (B, L) arrays, "
+                             f"got shape {tuple(t.shape)}")
+        lms = list(t.unbind(0))
+    if len(lms) != len(xs):
+        raise ValueError(f"argument 'landmarks' must hold one (B, L) array per cloud: {len(xs)} clouds, "
+                         f"{len(lms)} landmark arrays")
+    if not xs:
+        return PackedDiagrams(np.zeros((0, 2)), np.zeros(1, np.int64), np.zeros((0, 2)), np.zeros(1, np.int64),
+                              np.zeros(0))
+    dims = {x.shape[1] for x in xs}
+    if len(dims) > 1:
+        raise ValueError(f"argument 'clouds': all clouds must have the same number of coordinates, got {sorted(dims)}")
+    idxs = []
+    for x, lm in zip(xs, lms):
+        i = _landmarks(lm, x.shape[0])
+        idxs.append(i[None] if i.ndim == 1 else i)
+    Ls = {i.shape[1] for i in idxs}
+    if len(Ls) > 1:
+        raise ValueError(f"argument 'landmarks': every draw needs the same number of landmarks, got {sorted(Ls)}")
+    backend = _check_backend(backend, xs[0])
+    if backend in ("reference", "_emulated_gpu") or not np.isscalar(max_alpha_square):
+        parts = [_run(x, i, strong, max_alpha_square, relative_alpha, squared, maxdim, persistence_dim_max,
+                      backend)[0] for x, i in zip(xs, idxs)]
+        return _concat_packed(parts)
+    # validate the scalar options once, on the first cloud
+    _run(xs[0], idxs[0][:0], strong, max_alpha_square, relative_alpha, squared, maxdim, persistence_dim_max, backend)
+    B = sum(i.shape[0] for i in idxs)
+    alpha, relative = _engine_alpha(B, max_alpha_square, relative_alpha)
+    offsets = np.cumsum([0] + [x.shape[0] for x in xs]).tolist()
+    cloud_of = np.repeat(np.arange(len(xs)), [i.shape[0] for i in idxs])
+    if backend == "cuda":
+        x = torch.cat([c.to(torch.float64) for c in xs]).contiguous()
+    else:
+        x = np.concatenate([_host(c) for c in xs])
+    raw = _engine(x, np.concatenate(idxs), alpha, relative, strong, squared, maxdim, False, backend,
+                  persistence_dim_max, offsets=offsets, cloud_of=cloud_of)
+    return PackedDiagrams(raw["dgm0"], raw["off0"], raw["dgm1"], raw["off1"], raw["alpha"])
+
+
+def _concat_packed(parts: list[PackedDiagrams]) -> PackedDiagrams:
+    h0 = np.concatenate([p.h0 for p in parts])
+    h1 = np.concatenate([p.h1 for p in parts])
+    o0, o1 = [np.zeros(1, np.int64)], [np.zeros(1, np.int64)]
+    b0 = b1 = 0
+    for p in parts:
+        o0.append(p.off0[1:] + b0)
+        o1.append(p.off1[1:] + b1)
+        b0 += int(p.off0[-1])
+        b1 += int(p.off1[-1])
+    return PackedDiagrams(h0, np.concatenate(o0), h1, np.concatenate(o1),
+                          np.concatenate([p.max_alpha_square for p in parts]))
+
+
 def witness_filtration(points, landmarks, *, strong: bool = False, max_alpha_square=math.inf,
                        relative_alpha: float | None = None, squared: bool = False, backend: str = "auto"):
     """The explicit filtration (:class:`WitnessFiltration`) of the witness complex of each draw.
@@ -509,22 +584,27 @@ def _engine_alpha(B, max_alpha_square, relative_alpha):
     return _alphas(None, np.zeros((B, 1), np.int64), max_alpha_square, None, False), 0.0
 
 
-def _engine(x, idx2, alpha, relative, strong, squared, maxdim, filtration, backend, dim_max=True):
+def _engine(x, idx2, alpha, relative, strong, squared, maxdim, filtration, backend, dim_max=True, offsets=None,
+            cloud_of=None):
     from pydisent import _C
     from pydisent._dispatch import ref, stream_of
 
     lm = torch.from_numpy(np.ascontiguousarray(idx2, dtype=np.int64))
-    cloud = torch.zeros(idx2.shape[0], dtype=torch.int64)
+    if cloud_of is None:
+        cloud = torch.zeros(idx2.shape[0], dtype=torch.int64)
+        offsets = [0, int(x.shape[0])]
+    else:
+        cloud = torch.from_numpy(np.ascontiguousarray(cloud_of, dtype=np.int64))
     a = None if alpha is None else ref(torch.from_numpy(np.ascontiguousarray(alpha, dtype=np.float64)))
     args = (bool(strong), bool(squared), bool(dim_max), int(maxdim), bool(filtration))
     if backend == "cuda":
         pts = x if isinstance(x, torch.Tensor) else torch.from_numpy(x)
         pts = pts.to(torch.float64).contiguous()
-        return _C.witness_cuda(ref(pts), [0, pts.shape[0]], ref(lm), ref(cloud), a, relative, *args,
+        return _C.witness_cuda(ref(pts), offsets, ref(lm), ref(cloud), a, relative, *args,
                                stream_of(pts), _C.omp_max_threads())
     pts = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
     fn = _C._witness_emulated_gpu_flow if backend == "_emulated_gpu" else _C.witness_cpu
-    return fn(ref(pts), [0, x.shape[0]], ref(lm), ref(cloud), a, relative, *args, _C.omp_max_threads())
+    return fn(ref(pts), offsets, ref(lm), ref(cloud), a, relative, *args, _C.omp_max_threads())
 
 
 def _run_gudhi(x, idx2, strong, alphas, squared, maxdim, dim_max) -> PackedDiagrams:

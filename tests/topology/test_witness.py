@@ -342,3 +342,27 @@ def test_gpu_data_flow_emulated_equals_cpu(rng, strong):
     b = witness_persistence_packed(x, idx, strong=strong, persistence_dim_max=True, backend="_emulated_gpu")
     np.testing.assert_array_equal(a.h1, b.h1)
     np.testing.assert_array_equal(a.h0, b.h0)
+
+
+def test_clouds_in_one_call_equal_per_cloud_calls(rng):
+    from pydisent.topology import witness_persistence_clouds
+
+    clouds = [rng.normal(size=(n, 3)) for n in (30, 45, 12)]
+    lms = [draw_landmarks(len(c), 8, b, rng) for c, b in zip(clouds, (3, 1, 4))]
+    for strong in (False, True):
+        got = witness_persistence_clouds(clouds, lms, strong=strong, relative_alpha=0.2)
+        ref = [witness_persistence_packed(c, i, strong=strong, relative_alpha=0.2) for c, i in zip(clouds, lms)]
+        want = [d for r in ref for d in r.diagrams()]
+        assert got.count == len(want) == 8
+        for a, b in zip(got.diagrams(), want):
+            assert a.max_alpha_square == b.max_alpha_square
+            for k in (0, 1):
+                np.testing.assert_array_equal(a[k], b[k])
+    same = np.stack([rng.normal(size=(20, 2)) for _ in range(2)])
+    got = witness_persistence_clouds(same, np.stack([draw_landmarks(20, 5, 2, rng) for _ in range(2)]),
+                                     max_alpha_square=0.5)
+    assert got.count == 4
+    with pytest.raises(ValueError, match="'landmarks'"):
+        witness_persistence_clouds(clouds, lms[:2])
+    with pytest.raises(ValueError, match="'landmarks'.*out of range"):
+        witness_persistence_clouds(clouds, [lms[0], lms[1], np.array([[40] * 8])])
