@@ -62,4 +62,5 @@ PYBIND11_MODULE(_C, m) {
   pydisent::register_render(m);
   pydisent::register_trees(m);
   pydisent::register_rank(m);
+  pydisent::register_witness(m);
 }

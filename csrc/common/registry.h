@@ -11,4 +11,5 @@ void register_pca(pybind11::module_& m);
 void register_render(pybind11::module_& m);
 void register_trees(pybind11::module_& m);
 void register_rank(pybind11::module_& m);
+void register_witness(pybind11::module_& m);
 }  // namespace pydisent

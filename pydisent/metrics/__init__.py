@@ -21,7 +21,7 @@ from pydisent.metrics._subject import Generator, Sampler, Subject, as_subject
 _MODULES: tuple[str, ...] = (
     "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity_explicitness", "_sap", "_irs", "_unsupervised",
     "_downstream", "_sparsity", "_prior_divergence", "_flatness", "_ground_truth_correlation", "_linearity",
-    "_factored_components",
+    "_factored_components", "_geometry_score", "_topological_disentanglement",
 )
 
 for _m in _MODULES:
@@ -30,6 +30,9 @@ for _m in _MODULES:
 # The array form of every registered metric is reachable as pydisent.metrics.<name>(...).
 _ARRAY_FNS = {_name: _metric.array_fn for _name, _metric in METRICS.items() if _metric.array_fn is not None}
 globals().update(_ARRAY_FNS)
+# Geometry Score's Algorithm 1 and the score's result type, next to the registered metrics that use them.
+from pydisent.metrics._geometry_score import mrlt, rlts  # noqa: E402
+from pydisent.metrics._topological_disentanglement import TopologicalDisentanglementResult  # noqa: E402
 
 
 def evaluate(subject, dataset, metrics, *, seed=0, device=None, batch_size: int = 1024,
@@ -131,4 +134,5 @@ def default_metrics(subject=None) -> list[str]:
 
 
 __all__ = ["METRICS", "ALIASES", "Metric", "Encoder", "CodeCache", "Subject", "Generator", "Sampler", "as_subject",
-           "evaluate", "default_metrics", "register", "sample_codes", "encode_factors", *sorted(_ARRAY_FNS)]
+           "evaluate", "default_metrics", "register", "sample_codes", "encode_factors", "rlts", "mrlt",
+           "TopologicalDisentanglementResult", *sorted(_ARRAY_FNS)]
