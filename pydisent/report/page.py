@@ -130,30 +130,23 @@ def _figures(doc: dict, diag: dict, terms: dict) -> dict:
     return figs
 
 
-# names the topological result may use for its arrays, in order of preference
-_RLT_NAMES = ("wrlts", "w_rlts", "barycenters", "wrlt", "rlts")
-_MATRIX_NAMES = ("matrix", "distance_matrix", "distances", "distance", "A", "wasserstein")
-
-
 def diag_topology(diag: dict) -> dict:
-    """The topological score's arrays from ``diagnostics.npz`` (stored as ``topological_disentanglement/<key>``)."""
+    """The topological score's arrays from ``diagnostics.npz`` (``topological_disentanglement/<name>``, as
+    :func:`pydisent.report.scoring.topological` names them)."""
     prefix = TOPOLOGICAL + "/"
     t = {k[len(prefix):]: v for k, v in diag.items() if k.startswith(prefix)}
     out = {"rlt_missing": "", "matrix_missing": ""}
-    rlt = next((t[n] for n in _RLT_NAMES if n in t and t[n].ndim in (2, 3)), None)
-    mat = next((t[n] for n in _MATRIX_NAMES if n in t and t[n].ndim == 2), None)
-    if rlt is None:
-        out["rlt_missing"] = ("the topological score was not computed for this run (it needs a decoder and "
-                              "`topological_disentanglement` in the metric registry)")
+    if "wrlt" in t and t["wrlt"].ndim in (2, 3):
+        out["rlt"] = t["wrlt"]
     else:
-        out["rlt"] = rlt
-    if mat is None:
+        out["rlt_missing"] = ("the topological score was not computed for this run (it needs a decoder; "
+                              "`--metrics all` or `topological_disentanglement` runs it)")
+    if "distances" in t and t["distances"].ndim == 2:
+        out["matrix"] = t["distances"]
+        out["row_order"] = t.get("row_order")
+        out["col_order"] = t.get("col_order")
+    else:
         out["matrix_missing"] = "no co-clustering matrix (the topological score was not computed)"
-    else:
-        out["matrix"] = mat
-        for name, key in (("row_labels", "row_order"), ("column_labels", "col_order")):
-            if name in t and t[name].ndim == 1 and len(t[name]) == mat.shape[0 if key == "row_order" else 1]:
-                out[key] = np.argsort(t[name], kind="stable")
     return out
 
 

@@ -33,6 +33,17 @@ def resolve_dataset(subject, name: str | None, kwargs: dict | None):
     return ds, info
 
 
+def _jsonable(v):
+    """Options as JSON can hold them: callables (an embedder) by their qualified name."""
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if callable(v):
+        return getattr(v, "__qualname__", None) or repr(v)
+    return v
+
+
 def evaluate_subject(subject, dataset, dataset_info: dict, metrics: list[str], *, seed: int = 0, device=None,
                      fast: bool = False, options: dict | None = None, batch_size: int = 256, cache_codes: bool = True,
                      diagnostics: dict | None = None, quiet: bool = False,
@@ -59,7 +70,7 @@ def evaluate_subject(subject, dataset, dataset_info: dict, metrics: list[str], *
     prov = provenance(device=device, seeds={"evaluation": seed, **({"training": subject.config.get("seed")}
                                                                     if subject.config and "seed" in subject.config
                                                                     else {})},
-                      settings={"metrics": list(metrics), "fast": fast, "options": options or {},
+                      settings={"metrics": list(metrics), "fast": fast, "options": _jsonable(options or {}),
                                 "batch_size": batch_size, "cache_codes": cache_codes, **(settings or {})})
     doc = metrics_document(scored["results"], representation=subject.describe(), dataset=dataset_info,
                            seconds=scored["seconds"], arrays=scored["arrays"],

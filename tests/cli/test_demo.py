@@ -28,18 +28,24 @@ def test_demo_writes_two_scored_run_folders(tmp_path_factory):
         doc = read_metrics(run / "metrics.json")
         assert doc["status"] == "complete" and doc["representation"]["kind"] == "run"
         assert doc["dataset"]["name"] == "xysquares" and doc["dataset"]["factor_names"] == ["x_R", "y_R"]
+        assert doc["dataset"]["factor_sizes"] == [4, 4]
         assert {"mig", "dci", "factor_vae", "beta_vae", "sap", "ground_truth_correlation", "linearity",
-                "prior_divergence"} <= set(doc["results"])
+                "prior_divergence", "topological_disentanglement", "geometry_score"} <= set(doc["results"])
+        topo = doc["results"]["topological_disentanglement"]
+        assert topo["unsupervised_n_clusters"] >= 2 and set(doc["arrays"]["topological_disentanglement"]) >= {
+            "wrlt", "distances", "latent_values"}
         assert 0 <= doc["results"]["mig"]["discrete_mig"] <= 1
         assert doc["run"]["config"]["objective"] == label
         assert doc["provenance"]["seeds"]["training"] == 0 and doc["provenance"]["settings"]["quick"] is True
         assert summary["results"][label]["mig"] == doc["results"]["mig"]
         with np.load(run / "diagnostics.npz", allow_pickle=False) as d:
-            assert d["traversals"].shape[:2] == (10, 5)  # 10 latent dimensions x 5 steps
-            assert d["recon_inputs"].shape == d["recon_outputs"].shape == (4, 64, 64, 3)
+            assert d["traversals"].shape[:2] == (6, 5)  # 6 latent dimensions x 5 steps
+            assert d["recon_inputs"].shape == d["recon_outputs"].shape == (4, 64, 64, 1)
             assert d["dist_latent/x_R"].shape == (4, 4)
+            assert d["topological_disentanglement/wrlt"].shape == (6, 3, 20)  # dims x values x i_max
+            assert d["topological_disentanglement/distances"].shape == (6, 6)
         html = (run / "report.html").read_text()
-        assert html.count("<img ") >= 5 and label in html
+        assert html.count("<img ") == 7 and label in html  # every figure, the topological ones included
         assert not list(run.glob(".*.tmp*"))  # no temporary file left behind
     compare = (out / "compare.html").read_text()
     assert 'href="beta_vae/report.html"' in compare and "discrete_mig" in compare

@@ -12,7 +12,8 @@ from pydisent.cli import entry, main
 from pydisent.report.schema import read_metrics
 from tests.report._demo import quick_demo
 
-QUICK = ["--dataset", "xysquares", "--dataset-arg", "grid_size=4", "--dataset-arg", "num_squares=1", "--quiet"]
+QUICK_DS = {"num_squares": 1, "rgb": False, "grid_spacing": 1, "grid_size": 4}  # the quick demo's dataset
+QUICK = ["--dataset", "xysquares", *[a for k, v in QUICK_DS.items() for a in ("--dataset-arg", f"{k}={v}")], "--quiet"]
 
 
 def test_evaluate_a_run_folder_into_another_folder(tmp_path_factory, tmp_path, capsys):
@@ -24,7 +25,7 @@ def test_evaluate_a_run_folder_into_another_folder(tmp_path_factory, tmp_path, c
     assert "discrete_mig" in printed and f"report: {dest / 'report.html'}" in printed
     doc = read_metrics(dest / "metrics.json")
     assert set(doc["results"]) == {"mig", "linearity"}
-    assert doc["dataset"]["kwargs"] == {"grid_size": 4, "num_squares": 1}  # the run's dataset by default
+    assert doc["dataset"]["kwargs"] == QUICK_DS  # the run's dataset by default
     assert doc["provenance"]["settings"]["options"] == {"mig": {"num_train": 300}, "linearity": {"repeats": 4}}
     assert (dest / "report.html").is_file() and (dest / "diagnostics.npz").is_file()
 
@@ -42,7 +43,7 @@ def test_evaluate_a_checkpoint_and_an_exported_program(tmp_path_factory, tmp_pat
         def forward(self, x):
             return x.flatten(1)[:, ::1365] * 2.0
 
-    x = torch.rand(4, 3, 64, 64)
+    x = torch.rand(4, 1, 64, 64)  # the quick dataset: one channel
     program = torch.export.export(Encoder(), (x,), dynamic_shapes={"x": {0: torch.export.Dim("batch", min=1)}})
     torch.export.save(program, str(tmp_path / "enc.pt2"))
     assert main(["evaluate", str(tmp_path / "enc.pt2"), *QUICK, "--metrics", "mig", "--set", "mig.num_train=200",

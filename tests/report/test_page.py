@@ -43,8 +43,9 @@ def _run(folder, label, mig, beta, *, diag=True, log=True):
             "linearity/linearity.axis_alignment.var": np.array([0.55, 0.5]),
             "traversals": np.zeros((3, 5, 8, 8, 3), np.uint8), "traversal_values": np.zeros((3, 5)),
             "recon_inputs": np.zeros((4, 8, 8, 3), np.uint8), "recon_outputs": np.zeros((4, 8, 8, 3), np.uint8),
-            "topological_disentanglement/wrlts": np.random.default_rng(0).random((3, 2, 10)),
-            "topological_disentanglement/matrix": np.eye(3)})
+            "topological_disentanglement/wrlt": np.random.default_rng(0).random((3, 2, 10)),
+            "topological_disentanglement/distances": np.eye(3),
+            "topological_disentanglement/row_order": np.array([2, 0, 1])})
     if log:
         (folder / "log.jsonl").write_text("\n".join(json.dumps({"step": s, "loss": 10.0 / s, "kl": 1.0, "lr": 1e-4})
                                                     for s in range(1, 6)) + '\n{"step": 6, "lo')
