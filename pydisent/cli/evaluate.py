@@ -74,12 +74,9 @@ def _check_device(device):
         raise UserError(f"argument '--device': {device!r} requested but no CUDA device is available")
 
 
-def _subjects(args, dataset) -> list:
-    """The :class:`~pydisent.report.runs.Subject` of every RUN_OR_MODEL, --model and --baseline."""
-    from pydisent.models import BASELINES
+def _models(args) -> list:
+    """The :class:`~pydisent.report.runs.Subject` of every RUN_OR_MODEL and --model."""
     from pydisent.report import open_subject
-    from pydisent.report._standin import from_baseline
-    from pydisent.report.runs import Subject
 
     subs = []
     many = len(args.targets) > 1
@@ -92,6 +89,15 @@ def _subjects(args, dataset) -> list:
         sub = open_subject(spec, device=args.device)
         sub.folder = Path(args.out) / sub.label if args.out else None
         subs.append(sub)
+    return subs
+
+
+def _baselines(args, dataset) -> list:
+    from pydisent.models import BASELINES
+    from pydisent.report._standin import from_baseline
+    from pydisent.report.runs import Subject
+
+    subs = []
     for name in args.baseline:
         if name not in BASELINES:
             raise UserError(f"unknown baseline {name!r}; valid: {', '.join(sorted(BASELINES))}")
@@ -101,10 +107,6 @@ def _subjects(args, dataset) -> list:
         # a baseline is scored as an encoder only (as before): its linear inverse is no generative model
         subs.append(Subject(name, "baseline", name, model.encode, model.decode, model.latent_dim,
                             Path(args.out) / name if args.out else None, target=model.encode))
-    labels = [s.label for s in subs]
-    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
-    if dup:
-        raise UserError(f"two representations are labelled {', '.join(dup)}: give them different names")
     return subs
 
 
@@ -112,7 +114,7 @@ def run(args) -> int:
     from pydisent import provenance
     from pydisent.report import resolve_dataset
     from pydisent.report.pipeline import evaluate_subject
-    from pydisent.report.runs import Subject, _dataset_from_config, read_config
+    from pydisent.report.runs import Subject
     from pydisent.report.scoring import resolve_metrics, score
 
     _check_device(args.device)
@@ -126,12 +128,15 @@ def run(args) -> int:
     options = parse_assignments(args.set, dotted=True)
     if not args.targets and not args.model and not args.baseline:
         args.baseline = ["pca"]
+    models = _models(args)
     # one dataset for every representation (the same samples): explicit, else the first run's, else xyobject
-    probe = Subject("probe", "probe", "", lambda x: x)
-    if args.dataset is None and args.targets and Path(args.targets[0]).is_dir():
-        probe.dataset = _dataset_from_config(read_config(args.targets[0]))
+    probe = next((m for m in models if m.dataset is not None), Subject("probe", "probe", "", lambda x: x))
     dataset, info = resolve_dataset(probe, args.dataset, dataset_kwargs)
-    subjects = _subjects(args, dataset)
+    subjects = models + _baselines(args, dataset)
+    labels = [s.label for s in subjects]
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup:
+        raise UserError(f"two representations are labelled {', '.join(dup)}: give them different names")
     if args.metrics is not None:
         names = resolve_metrics(args.metrics)
     else:  # the default set: what every representation provides (one table, one column each)

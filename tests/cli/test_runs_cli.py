@@ -33,11 +33,13 @@ def test_evaluate_a_run_folder_into_another_folder(tmp_path_factory, tmp_path, c
 def test_evaluate_a_checkpoint_and_an_exported_program(tmp_path_factory, tmp_path, capsys):
     out, _ = quick_demo(tmp_path_factory)
     ckpt = sorted((out / "vae" / "checkpoints").glob("*.pt"))[-1]
-    assert main(["evaluate", str(ckpt), *QUICK, "--metrics", "mig", "--set", "mig.num_train=200", "--json",
+    assert main(["evaluate", str(ckpt), "--quiet", "--metrics", "mig", "--set", "mig.num_train=200", "--json",
                  "--out", str(tmp_path / "ck")]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert set(payload["results"]) == {ckpt.stem} and "mig" in payload["results"][ckpt.stem]
-    assert read_metrics(tmp_path / "ck" / "metrics.json")["representation"]["kind"] == "checkpoint"
+    doc = read_metrics(tmp_path / "ck" / "metrics.json")
+    assert doc["representation"]["kind"] == "checkpoint"
+    assert doc["dataset"]["kwargs"] == QUICK_DS  # the checkpoint's training dataset
 
     class Encoder(torch.nn.Module):
         def forward(self, x):
