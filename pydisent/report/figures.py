@@ -129,7 +129,7 @@ def distance_matrices_figure(factor_names, ground: list, data: list, latent: lis
             m = np.asarray(mats[r])
             im = ax.imshow(m, cmap=_CMAP, interpolation="nearest")
             fig.colorbar(im, ax=ax, shrink=0.8).ax.tick_params(labelsize=6)
-            ticks = np.unique(np.linspace(0, len(m) - 1, min(len(m), 6)).round().astype(int))
+            ticks = np.arange(len(m)) if len(m) <= 10 else np.unique(np.linspace(0, len(m) - 1, 6).round().astype(int))
             ax.set_xticks(ticks)
             ax.set_yticks(ticks)
             ax.tick_params(labelsize=6)

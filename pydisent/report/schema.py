@@ -47,7 +47,10 @@ def provenance(*, device=None, seeds: dict | None = None, settings: dict | None 
     info = dict(pydisent.provenance(device, packages=("matplotlib", "jinja2")))
     info["seeds"] = dict(seeds or {})
     info["settings"] = dict(settings or {})
-    info["command"] = " ".join([os.path.basename(sys.argv[0] or "python")] + sys.argv[1:])
+    prog = os.path.basename(sys.argv[0] or "python")
+    if prog == "__main__.py":  # python -m pydisent ...
+        prog = "python -m pydisent"
+    info["command"] = " ".join([prog] + sys.argv[1:])
     return info
 
 
