@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydisent.cli._common import UserError, print_json
 
-KNOWN = ("distance", "rips", "pca", "data", "metrics", "linearity", "topology", "train")
+KNOWN = ("distance", "rips", "pca", "data", "metrics", "linearity", "topology", "witness", "train")
 
 
 def benchmarks_dir() -> Path | None:
