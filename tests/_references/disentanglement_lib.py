@@ -243,13 +243,14 @@ def beta_vae_pipeline(data, rep, rs, bs=64, num_train=10000, num_eval=5000):
             k = rs.randint(data.num_factors)
             f1, f2 = data.sample_factors(bs, rs), data.sample_factors(bs, rs)
             f2[:, k] = f1[:, k]
-            r1 = rep(data.sample_observations_from_factors(f1, rs))
-            r2 = rep(data.sample_observations_from_factors(f2, rs))
+            r1 = np.asarray(rep(data.sample_observations_from_factors(f1, rs)), dtype=np.float64)
+            r2 = np.asarray(rep(data.sample_observations_from_factors(f2, rs)), dtype=np.float64)
             x.append(np.mean(np.abs(r1 - r2), axis=0))
             y.append(k)
         return np.array(x), np.array(y)
 
     x, y = points(num_train)
+    rs.randint(np.iinfo(np.int32).max)  # scikit-learn < 0.22's liblinear drew one seed from the RandomState
     m = _liblinear_ovr().fit(x, y)
     xe, ye = points(num_eval)
     return {"train_accuracy": m.score(x, y), "eval_accuracy": m.score(xe, ye)}
@@ -321,17 +322,20 @@ def dci_pipeline(data, rep, rs, num_train=10000, num_test=5000):
 
 def factor_vae_pipeline(data, rep, rs, bs=64, num_train=10000, num_eval=5000, num_variance_estimate=10000):
     """``factor_vae.compute_factor_vae``: a vote per batch of ``bs`` observations sharing one factor's value."""
-    variance_codes = rep(data.sample_observations_from_factors(data.sample_factors(num_variance_estimate, rs), rs))
+    def codes(obs):
+        return np.asarray(rep(obs), dtype=np.float64)
+
+    variance_codes = codes(data.sample_observations_from_factors(data.sample_factors(num_variance_estimate, rs), rs))
 
     def votes(n):
-        codes, labels = [], []
+        vote_codes, labels = [], []
         for _ in range(n):
             k = rs.randint(data.num_factors)
             f = data.sample_factors(bs, rs)
             f[:, k] = f[0, k]
-            codes.append(rep(data.sample_observations_from_factors(f, rs)))
+            vote_codes.append(codes(data.sample_observations_from_factors(f, rs)))
             labels.append(k)
-        return codes, labels
+        return vote_codes, labels
 
     tc, tl = votes(num_train)
     ec, el = votes(num_eval)
