@@ -230,7 +230,8 @@ class Objective(nn.Module):
                                  f"{n} tensors or one tensor (B, {n}, ...), got shape {tuple(batch.shape)}")
             batch = batch.unbind(1)
         if not isinstance(batch, (tuple, list)) or len(batch) != n:
-            raise ValueError(f"argument 'batch': objective {self.name!r} takes {self.batch_kind}: a tuple of {n} tensors")
+            raise ValueError(f"argument 'batch': objective {self.name!r} takes {self.batch_kind}: "
+                             f"a tuple of {n} tensors")
         xs = tuple(self.model.check_observations(b, f"batch[{i}]") for i, b in enumerate(batch))
         if any(len(x) != len(xs[0]) for x in xs):
             raise ValueError(f"argument 'batch': the {n} tensors must have the same batch size, "

@@ -40,7 +40,8 @@ IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 def imq_mmd_dims(x: torch.Tensor, y: torch.Tensor, scales=IMQ_SCALES) -> torch.Tensor:
     """Mathieu et al.'s per-dimension IMQ MMD between samples ``x`` and ``y`` (both ``(B, Z)``, B >= 2)."""
     if x.shape != y.shape or x.ndim != 2:
-        raise ValueError(f"arguments 'x' and 'y' must both have shape (B, Z), got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(f"arguments 'x' and 'y' must both have shape (B, Z), "
+                         f"got {tuple(x.shape)} and {tuple(y.shape)}")
     B = x.shape[0]
     if B < 2:
         raise ValueError("the MMD needs at least 2 samples")

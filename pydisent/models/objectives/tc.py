@@ -113,7 +113,8 @@ class BetaTCVAE(Objective):
 
     def validate(self):
         if self.hparams["estimator"] not in ESTIMATORS:
-            raise ValueError(f"hyperparameter 'estimator' must be one of {ESTIMATORS}, got {self.hparams['estimator']!r}")
+            raise ValueError(f"hyperparameter 'estimator' must be one of {ESTIMATORS}, "
+                             f"got {self.hparams['estimator']!r}")
         if self.hparams["dataset_size"] < 0:
             raise ValueError(f"hyperparameter 'dataset_size' must be >= 0, got {self.hparams['dataset_size']}")
         if not self.prior.factorised:

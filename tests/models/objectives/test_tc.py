@@ -1,0 +1,116 @@
+"""beta-TCVAE: the MSS/MWS weights, the decomposition against loops, the peers' bugs not repeated."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from pydisent.models import make_objective
+from pydisent.models.objectives.tc import log_importance_weights, tc_decomposition
+from tests.models._fixed import fixed_model, gauss_kl, setup_case
+
+
+@pytest.mark.parametrize("M,N", [(2, 2), (4, 10), (7, 1000), (64, 737280)])
+def test_mss_weight_rows_sum_to_one(M, N):
+    w = log_importance_weights(M, N, "mss", dtype=torch.float64).exp()
+    np.testing.assert_allclose(w.sum(1).numpy(), np.ones(M), rtol=1e-12)
+    assert torch.allclose(torch.diagonal(w), torch.full((M,), 1.0 / N, dtype=torch.float64))
+    # the published matrix (Chen et al. C.2): one stratified weight per row at (i, i+1), 1/(M-1) elsewhere
+    m = M - 1
+    ref = np.full((M, M), 1.0 / m)
+    for i in range(M):
+        ref[i, i] = 1.0 / N
+        ref[i, (i + 1) % M] = (N - m) / (N * m)
+    np.testing.assert_allclose(w.numpy(), ref, rtol=1e-12)
+
+
+def test_mws_weights_include_log_nm():
+    w = log_importance_weights(5, 100, "mws", dtype=torch.float64)
+    assert torch.allclose(w, torch.full((5, 5), -math.log(500), dtype=torch.float64))
+
+
+def _tc_reference(z, mean, logvar, N, estimator):
+    """Explicit loops in float64: log q(z_i) with one weight per (i, k) on the joint density."""
+    M, Z = z.shape
+    if estimator == "mws":
+        logw = np.full((M, M), -math.log(N * M))
+    else:
+        logw = np.log(log_importance_weights(M, N, "mss", dtype=torch.float64).exp().numpy())
+    def lq(i, k, j):
+        return -0.5 * (math.log(2 * math.pi) + logvar[k, j] + (z[i, j] - mean[k, j]) ** 2 / math.exp(logvar[k, j]))
+    log_qz, log_prod, log_qzx, log_pz = [], [], [], []
+    for i in range(M):
+        joint = [logw[i, k] + sum(lq(i, k, j) for j in range(Z)) for k in range(M)]
+        log_qz.append(np.logaddexp.reduce(joint))
+        log_prod.append(sum(np.logaddexp.reduce([logw[i, k] + lq(i, k, j) for k in range(M)]) for j in range(Z)))
+        log_qzx.append(sum(lq(i, i, j) for j in range(Z)))
+        log_pz.append(sum(-0.5 * (math.log(2 * math.pi) + z[i, j] ** 2) for j in range(Z)))
+    log_qz, log_prod, log_qzx, log_pz = map(np.array, (log_qz, log_prod, log_qzx, log_pz))
+    return {"mi": (log_qzx - log_qz).mean(), "tc": (log_qz - log_prod).mean(), "dwkl": (log_prod - log_pz).mean()}
+
+
+@pytest.mark.parametrize("estimator", ["mss", "mws"])
+def test_tc_decomposition_matches_loops(rng, estimator):
+    M, Z, N = 6, 3, 50
+    mean, logvar = rng.normal(size=(M, Z)), rng.normal(scale=0.3, size=(M, Z))
+    z = mean + np.exp(0.5 * logvar) * rng.normal(size=(M, Z))
+    t = lambda a: torch.as_tensor(a)  # noqa: E731
+    out = tc_decomposition(t(z), t(mean), t(logvar), -0.5 * (math.log(2 * math.pi) + t(z) ** 2), N, estimator)
+    ref = _tc_reference(z, mean, logvar, N, estimator)
+    for k in ("mi", "tc", "dwkl"):
+        assert out[k].item() == pytest.approx(ref[k], rel=1e-9, abs=1e-9), k
+    # MI + TC + DWKL = E[log q(z|x) - log p(z)], the Monte-Carlo KL, whatever the estimator
+    mc = (out["log_qz_x"] + 0.5 * (math.log(2 * math.pi) + t(z) ** 2).sum(1)).mean()
+    assert (out["mi"] + out["tc"] + out["dwkl"]).item() == pytest.approx(mc.item(), rel=1e-9)
+
+
+def test_tc_per_dimension_weight_bug_is_not_repeated(rng):
+    # disentangling-vae #60 adds log W per dimension before summing dims (Z times the weight in log q(z))
+    M, Z, N = 5, 4, 30
+    mean, logvar = rng.normal(size=(M, Z)), np.zeros((M, Z))
+    z = mean + rng.normal(size=(M, Z))
+    t = lambda a: torch.as_tensor(a)  # noqa: E731
+    out = tc_decomposition(t(z), t(mean), t(logvar), torch.zeros(M, Z, dtype=torch.float64), N, "mss")
+    logw = log_importance_weights(M, N, "mss", dtype=torch.float64)
+    lq = -0.5 * (math.log(2 * math.pi) + (t(z)[:, None] - t(mean)[None]) ** 2)
+    buggy = torch.logsumexp((logw[:, :, None] + lq).sum(-1), 1)
+    assert not torch.allclose(out["log_qz"], buggy)
+    assert torch.allclose(out["log_qz"], torch.logsumexp(logw + lq.sum(-1), 1))
+
+
+def _aggregate_tc(rho, seed, M=1000, Z=2, sd=0.3):
+    g = np.random.default_rng(seed)
+    cov = np.array([[1.0, rho], [rho, 1.0]])
+    mean = g.multivariate_normal(np.zeros(Z), cov, size=M)
+    logvar = np.full((M, Z), math.log(sd**2))
+    z = mean + sd * g.normal(size=(M, Z))
+    t = lambda a: torch.as_tensor(a)  # noqa: E731
+    out = tc_decomposition(t(z), t(mean), t(logvar), torch.zeros(M, Z, dtype=torch.float64), M, "mss")
+    return out["tc"].item()
+
+
+def test_tc_of_factorised_aggregate_is_zero_and_grows_with_correlation(seed):
+    # q(z) = N(0, [[1 + s^2, rho], [rho, 1 + s^2]]): TC = -1/2 log(1 - (rho / (1 + s^2))^2)
+    tcs = [_aggregate_tc(r, seed) for r in (0.0, 0.5, 0.9)]
+    truth = [-0.5 * math.log(1 - (r / 1.09) ** 2) for r in (0.0, 0.5, 0.9)]
+    assert abs(tcs[0]) < 0.05, tcs
+    assert tcs[0] < tcs[1] < tcs[2], tcs
+    assert tcs[1] == pytest.approx(truth[1], abs=0.06)
+    assert tcs[2] == pytest.approx(truth[2], abs=0.08)
+
+
+def test_beta_tcvae_weights_and_analytic_kl(rng, seed):
+    mean, logvar, weight, x = setup_case(rng, B=6)
+    mk = lambda **hp: make_objective("beta_tcvae", model=fixed_model(mean, logvar, weight),  # noqa: E731
+                                     likelihood="bernoulli", dataset_size=100, **hp)
+    g = lambda: torch.Generator().manual_seed(seed)  # noqa: E731
+    o = mk(alpha=2.0, beta=5.0, gamma=3.0, analytic_kl=False).loss(x, 0, g())
+    reg = o.total.item() - o.terms["recon"].item()
+    t = o.terms
+    assert reg == pytest.approx(2 * t["mi"].item() + 5 * t["tc"].item() + 3 * t["dwkl"].item(), rel=1e-10)
+    o = mk(beta=5.0).loss(x, 0, g())  # dlib: KL + (beta - 1) TC
+    reg = o.total.item() - o.terms["recon"].item()
+    assert reg == pytest.approx(gauss_kl(mean, logvar).mean() + 4 * o.terms["tc"].item(), rel=1e-10)
+    with pytest.raises(ValueError, match="dataset_size"):
+        make_objective("beta_tcvae", model=fixed_model(mean, logvar, weight)).loss(x, 0, g())
