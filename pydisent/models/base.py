@@ -23,6 +23,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from pydisent._validation import check_positive_int
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -64,12 +66,6 @@ def _shape(shape, name: str) -> tuple[int, ...]:
     if not out or any(s < 1 for s in out):
         raise ValueError(f"argument '{name}' must be a non-empty sequence of positive ints, got {shape!r}")
     return out
-
-
-def check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"argument '{name}' must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Model(nn.Module):
