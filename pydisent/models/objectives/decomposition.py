@@ -69,6 +69,8 @@ def inclusive_kl(prior, mean: torch.Tensor, logvar: torch.Tensor, generator=None
 
 @register_objective
 class DecompositionVAE(Objective):
+    """Mathieu et al. 2019: ``L = rec + beta KL + alpha D(q(z), p(z))`` with a structured prior."""
+
     name = "decomposition_vae"
     defaults = {"beta": 1.0, "alpha": 0.0, "divergence": "kl", "num_samples": 1}
 

@@ -51,6 +51,8 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> t
 
 @register_objective
 class FactorVAE(Objective):
+    """FactorVAE (Kim & Mnih 2018): ``L = rec + KL + gamma E[logit_0 - logit_1]``, discriminator aside."""
+
     name = "factor_vae"
     defaults = {"gamma": 30.0, "disc_width": 1000, "disc_layers": 6}
     aux_optimizer_defaults = {"optimizer": "adam", "lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}

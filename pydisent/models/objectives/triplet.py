@@ -103,6 +103,8 @@ class _TripletBase(Objective):
 
 @register_objective
 class TVAE(_TripletBase):
+    """TVAE: ``L = rec + beta KL + triplet(mu_a - mu_p, mu_a - mu_n)`` on ground-truth triplets."""
+
     name = "tvae"
     batch_kind = "triplets"
     sampler_defaults = {"mode": "manhattan_scaled"}
@@ -146,6 +148,8 @@ _ADA_DEFAULTS = {"thresh_ratio": 0.5, "share_scale": 0.95, "share_scale_start": 
 
 @register_objective
 class AdaTVAE(_AdaShare, TVAE):
+    """Ada-TVAE (supervised): the a-n shared dimensions scaled by ``s`` (1.0 -> 0.5)."""
+
     name = "ada_tvae"
     defaults = {**_TripletBase.defaults, **_ADA_DEFAULTS}
 
@@ -155,6 +159,8 @@ class AdaTVAE(_AdaShare, TVAE):
 
 @register_objective
 class AdaTVAEData(_AdaShare, _TripletBase):
+    """Ada-TVAE-D (unsupervised): Ada-TVAE on triplets mined in the batch by the data distance."""
+
     name = "ada_tvae_d"
     batch_kind = "single"
     defaults = {**_TripletBase.defaults, **_ADA_DEFAULTS, "num_triplets": 1024, "overlap_distance": "mse"}

@@ -109,11 +109,15 @@ class _AdaVAE(Objective):
 
 @register_objective
 class AdaGVAE(_AdaVAE):
+    """Ada-GVAE: shared dimensions averaged arithmetically (mean of means and of variances)."""
+
     name = "ada_gvae"
     average = "gvae"
 
 
 @register_objective
 class AdaMLVAE(_AdaVAE):
+    """Ada-ML-VAE: shared dimensions replaced by the product of the two Gaussians."""
+
     name = "ada_ml_vae"
     average = "ml_vae"
