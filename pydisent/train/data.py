@@ -52,9 +52,11 @@ class BatchSource:
         options: keyword arguments of the pair sampler (``k``, default 1; ``force_different``,
             ``dlib_quirk``) or of the triplet sampler (``mode``, default ``"manhattan_scaled"``;
             ``swap_chance``).
+        channels_last: give 4-D views in channels-last memory order (the trainer's ``memory_format``).
     """
 
-    def __init__(self, dataset, kind: str, batch_size: int, rngs, device="cpu", options: dict | None = None):
+    def __init__(self, dataset, kind: str, batch_size: int, rngs, device="cpu", options: dict | None = None,
+                 channels_last: bool = False):
         if kind not in KINDS:
             raise ValueError(f"argument 'kind' must be one of {KINDS}, got {kind!r}")
         if not hasattr(dataset, "factor_space") or not hasattr(dataset, "observations"):
@@ -81,6 +83,7 @@ class BatchSource:
             raise ValueError(f"argument 'sampler': unknown option(s) {sorted(set(opts) - allowed)} for {kind}; "
                              f"known: {sorted(allowed)}")
         self.options = opts
+        self.channels_last = bool(channels_last)
         self.position = 0  # batches drawn
         self.wait_s = 0.0  # time spent drawing and rendering (the data wait of the loop)
         self._factors(np.random.default_rng(0), 1)  # bad options fail now, not at the first step
@@ -115,7 +118,10 @@ class BatchSource:
         if x.dtype != torch.float32 and not x.is_floating_point():
             raise TypeError(f"dataset observations must be floating point for training, got {x.dtype} "
                             f"(give the dataset a float transform, e.g. pydisent.data.to_float_chw)")
-        return tuple(x.split(len(factors[0]))) if len(factors) > 1 else (x,)
+        views = tuple(x.split(len(factors[0]))) if len(factors) > 1 else (x,)
+        if self.channels_last and x.dim() == 4:
+            views = tuple(v.contiguous(memory_format=torch.channels_last) for v in views)
+        return views
 
     def next(self) -> Batch:
         t0 = time.perf_counter()
