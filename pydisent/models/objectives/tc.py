@@ -105,7 +105,7 @@ def tc_decomposition(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, 
 
 @register_objective
 class BetaTCVAE(Objective):
-    """beta-TCVAE (Chen et al. 2018): ``L = rec + alpha MI + beta TC + gamma DWKL`` (module docstring)."""
+    """beta-TCVAE (Chen et al. 2018): ``L = rec + alpha MI + beta TC + gamma DWKL``, MSS or MWS estimator."""
 
     name = "beta_tcvae"
     defaults = {"alpha": 1.0, "beta": 6.0, "gamma": 1.0, "estimator": "mss", "dataset_size": 0,
