@@ -114,3 +114,22 @@ def test_beta_tcvae_weights_and_analytic_kl(rng, seed):
     assert reg == pytest.approx(gauss_kl(mean, logvar).mean() + 4 * o.terms["tc"].item(), rel=1e-10)
     with pytest.raises(ValueError, match="dataset_size"):
         make_objective("beta_tcvae", model=fixed_model(mean, logvar, weight)).loss(x, 0, g())
+
+
+def _dlib_total_correlation(z, mean, logvar):
+    """disentanglement_lib's vae.total_correlation, transcribed: the MWS estimate without its constants."""
+    lq = -0.5 * (np.log(2 * np.pi) + logvar[None] + (z[:, None] - mean[None]) ** 2 * np.exp(-logvar[None]))
+    from scipy.special import logsumexp
+
+    log_qz_product = logsumexp(lq, axis=1).sum(1)
+    log_qz = logsumexp(lq.sum(2), axis=1)
+    return (log_qz - log_qz_product).mean()
+
+
+def test_mws_differs_from_dlib_by_the_dropped_constant(rng):
+    M, Z, N = 8, 5, 1000
+    mean, logvar = rng.normal(size=(M, Z)), rng.normal(scale=0.3, size=(M, Z))
+    z = mean + np.exp(0.5 * logvar) * rng.normal(size=(M, Z))
+    t = lambda a: torch.as_tensor(a)  # noqa: E731
+    ours = tc_decomposition(t(z), t(mean), t(logvar), torch.zeros(M, Z, dtype=torch.float64), N, "mws")["tc"].item()
+    assert ours == pytest.approx(_dlib_total_correlation(z, mean, logvar) + (Z - 1) * math.log(N * M), rel=1e-10)
