@@ -133,3 +133,20 @@ def test_mws_differs_from_dlib_by_the_dropped_constant(rng):
     t = lambda a: torch.as_tensor(a)  # noqa: E731
     ours = tc_decomposition(t(z), t(mean), t(logvar), torch.zeros(M, Z, dtype=torch.float64), N, "mws")["tc"].item()
     assert ours == pytest.approx(_dlib_total_correlation(z, mean, logvar) + (Z - 1) * math.log(N * M), rel=1e-10)
+
+
+def test_the_strided_mss_matrix_of_the_peers_is_not_ours():
+    # disentangling-vae / pythae (from the original beta-TCVAE code): flat stride M + 1 with M = B - 1 walks
+    # columns 0 and 1, not the diagonal (disentangling-vae #58); its rows do not sum to 1
+    B, N = 6, 100
+    M = B - 1
+    strat = (N - M) / (N * M)
+    w = torch.full((B, B), 1.0 / M, dtype=torch.float64)
+    w.view(-1)[:: M + 1] = 1.0 / N
+    w.view(-1)[1 :: M + 1] = strat
+    w[M - 1, 0] = strat
+    assert torch.all(w[: M - 1, 0] == 1.0 / N) and torch.all(w[:, 1] == strat)  # columns 0 and 1, not the diagonal
+    assert not torch.allclose(w.sum(1), torch.ones(B, dtype=torch.float64))
+    ours = log_importance_weights(B, N, "mss", dtype=torch.float64).exp()
+    assert torch.allclose(ours.sum(1), torch.ones(B, dtype=torch.float64))
+    assert not torch.allclose(ours, w)
