@@ -150,3 +150,15 @@ def test_the_strided_mss_matrix_of_the_peers_is_not_ours():
     ours = log_importance_weights(B, N, "mss", dtype=torch.float64).exp()
     assert torch.allclose(ours.sum(1), torch.ones(B, dtype=torch.float64))
     assert not torch.allclose(ours, w)
+
+
+def test_tc_weight_keeps_its_meaning_under_the_mean_reduction(rng, seed):
+    # disent #3: one beta for the KL and the TC, so its mean-reduction beta 0.003 gives TC the weight -0.997.
+    # Here beta weighs only TC (relative to a KL of weight 1), whatever the reduction.
+    mean, logvar, weight, x = setup_case(rng, B=6)
+    Z = mean.shape[1]
+    obj = make_objective("beta_tcvae", model=fixed_model(mean, logvar, weight), likelihood="bernoulli",
+                         dataset_size=100, beta=6.0, reduction="mean")
+    o = obj.loss(x, 0, torch.Generator().manual_seed(seed))
+    reg = o.total.item() - o.terms["recon"].item()
+    assert reg * Z == pytest.approx(gauss_kl(mean, logvar).mean() + 5.0 * o.terms["tc"].item(), rel=1e-9)
