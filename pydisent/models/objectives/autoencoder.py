@@ -55,7 +55,7 @@ class DenoisingAE(AE):
 
     def loss(self, batch, step: int = 0, generator=None):
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         z = self.encode_posterior(self.corrupt(x, g)).mean
         rec = self.reconstruction(self.decode_params(z), x)
         return LossOutput(rec, {"loss": rec.detach(), "recon": rec.detach()})

@@ -215,6 +215,17 @@ class Objective(nn.Module):
             self._generator = torch.Generator(device).manual_seed(0)
         return self._generator
 
+    def step_generator(self, generator: torch.Generator | None, device) -> torch.Generator:
+        """``generator`` checked against the batch's device, or the objective's own seeded one."""
+        if generator is None:
+            return self.default_generator(device)
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"argument 'generator' must be a torch.Generator or None, got {type(generator).__name__}")
+        if generator.device.type != torch.device(device).type:
+            raise ValueError(f"argument 'generator' is on {generator.device}, the batch on {device}: "
+                             f"build it with torch.Generator(device={str(device)!r})")
+        return generator
+
     def split_batch(self, batch, n: int) -> tuple[torch.Tensor, ...]:
         """``n`` observation tensors from a tuple/list of ``n`` tensors or one ``(B, n, ...)`` tensor."""
         if n == 1:
@@ -275,7 +286,7 @@ class Objective(nn.Module):
 
     def loss(self, batch, step: int = 0, generator: torch.Generator | None = None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         q = self.encode_posterior(x)
         z = q.sample(g)
         params = self.decode_params(z)

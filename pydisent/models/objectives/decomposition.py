@@ -89,7 +89,7 @@ class DecompositionVAE(Objective):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         K = self.hparams["num_samples"]
         q = self.encode_posterior(x)
         zs = q.sample(g, num_samples=K)                                  # (K, B, Z)
@@ -125,7 +125,7 @@ def iwae_bound(objective: Objective, x: torch.Tensor, num_samples: int = 50,
     if K < 1:
         raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples!r}")
     (x,) = objective.split_batch(x, 1)
-    g = generator if generator is not None else objective.default_generator(x.device)
+    g = objective.step_generator(generator, x.device)
     q = objective.model.encode(x)
     zs = q.sample(g, num_samples=K)
     params = objective.model.decode(zs.reshape(-1, zs.shape[-1]))

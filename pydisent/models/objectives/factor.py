@@ -92,7 +92,7 @@ class FactorVAE(Objective):
 
     def aux_loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         if self._cache is not None and self._cache[0] is x:
             z = self._cache[1]
         else:  # called without loss() on this batch: draw the codes afresh

@@ -115,7 +115,7 @@ class TVAE(_TripletBase):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         xs = self.split_batch(batch, 3)
-        g = generator if generator is not None else self.default_generator(xs[0].device)
+        g = self.step_generator(generator, xs[0].device)
         q, rec, kl = self.vae_terms(xs, g)
         mu_a, mu_p, mu_n = q.mean.chunk(3)
         trip, terms = self.triplet_term(mu_a, mu_p, mu_n, step)
@@ -175,7 +175,7 @@ class AdaTVAEData(_AdaShare, _TripletBase):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         q, rec, kl = self.vae_terms((x,), g)
         a, p, n = mine_triplets(x, self.hparams["num_triplets"], g, self.hparams["overlap_distance"])
         trip, terms = self.ada_term(q.mean[a], q.mean[p], q.mean[n], step)

@@ -91,7 +91,7 @@ class _AdaVAE(Objective):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         x0, x1 = self.split_batch(batch, 2)
-        g = generator if generator is not None else self.default_generator(x0.device)
+        g = self.step_generator(generator, x0.device)
         # one encoder call for both halves: the same function, half the launches
         q = self.encode_posterior(torch.cat([x0, x1]))
         n = len(x0)

@@ -180,3 +180,12 @@ def test_losses_are_float32_under_bf16_autocast(name):
         out = obj.loss(x, 0, torch.Generator().manual_seed(0))
     assert out.total.dtype == torch.float32 and torch.isfinite(out.total)
     assert out.total.item() == pytest.approx(ref.total.item(), rel=0.05)
+
+
+def test_bad_generator_is_named():
+    obj = make_objective("beta_vae", (5,), **KW)
+    with pytest.raises(TypeError, match="'generator'"):
+        obj.loss(torch.rand(4, 5), 0, np.random.default_rng(0))
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="'generator'"):
+            obj.cuda().loss(torch.rand(4, 5).cuda(), 0, torch.Generator())
