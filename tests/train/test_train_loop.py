@@ -186,6 +186,8 @@ def test_handed_in_generators(tmp_path):
     ({"device": "tpu"}, ValueError, "argument 'device'"),
     ({"precision": "fp8"}, ValueError, "argument 'precision'"),
     ({"precision": "fp16"}, ValueError, "needs device 'cuda'"),
+    ({"memory_format": "nhwc"}, ValueError, "argument 'memory_format'"),
+    ({"data_shards": 3}, ValueError, "argument 'data_shards'"),
     ({"log_every": 0}, ValueError, "argument 'log_every'"),
     ({"grad_clip": -1.0}, ValueError, "argument 'grad_clip'"),
     ({"hparams": {"bta": 1.0}}, ValueError, "argument 'hparams'.*known"),
@@ -239,3 +241,12 @@ def test_resume_is_bit_identical_conv_channels_last(tmp_path):
     T.train("factor_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
     assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
     assert [set(r) for r in T.read_log(tmp_path / "full")] == [set(r) for r in T.read_log(tmp_path / "part")]
+
+
+def test_bf16_autocast_on_the_cpu(tmp_path):
+    common = dict(steps=4, batch_size=4, log_every=1, checkpoint_every=2, quiet=True, latent_dim=4, precision="bf16")
+    full = T.train("beta_vae", "xysquares", out=tmp_path / "full", **common)
+    assert full.config["precision"] == "bf16" and all(np.isfinite(r["loss"]) for r in full.records)
+    T.train("beta_vae", "xysquares", out=tmp_path / "part", **{**common, "steps": 2})
+    T.train("beta_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
+    assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
