@@ -250,3 +250,17 @@ def test_bf16_autocast_on_the_cpu(tmp_path):
     T.train("beta_vae", "xysquares", out=tmp_path / "part", **{**common, "steps": 2})
     T.train("beta_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
     assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
+
+
+def test_prefetch_changes_nothing(tmp_path):
+    """The background thread draws the same batches; a checkpoint taken while it runs ahead holds the
+    state after the batches consumed, so a resume without prefetching continues the same stream."""
+    common = dict(KW, steps=8, seed=2, checkpoint_every=3, keep_checkpoints=None, log_every=1)
+    a = T.train("ada_gvae", "xysquares", prefetch=0, **common)
+    b = T.train("ada_gvae", "xysquares", prefetch=3, out=tmp_path / "b", **common)
+    assert [r["loss"] for r in a.records] == [r["loss"] for r in b.records]
+    T.train("ada_gvae", "xysquares", prefetch=3, out=tmp_path / "c", **{**common, "steps": 3})
+    T.train("ada_gvae", "xysquares", prefetch=0, out=tmp_path / "c", resume=True, **common)
+    assert _losses(tmp_path / "b") == _losses(tmp_path / "c")
+    with pytest.raises(ValueError, match="argument 'prefetch'"):
+        T.train("vae", "xysquares", prefetch=-1, **{**KW, "steps": 1})
