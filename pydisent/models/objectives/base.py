@@ -27,10 +27,15 @@ needs what is documented here:
       if aux is not None: aux_opt.zero_grad(); aux.total.backward(); aux_opt.step()
 
   ``aux_loss`` reads only detached codes, so its gradient cannot reach the encoder whatever the
-  order; ``aux_opt.zero_grad()`` discards the gradient the main loss left on the aux network.
+  order; ``loss`` runs the aux network with its parameters frozen, so it leaves no gradient there.
 * ``representation()`` -> deterministic ``x -> posterior mean`` module (for
   :func:`pydisent.metrics.evaluate`; ``.posterior(x)`` gives ``(mean, logvar)``);
   ``generator()`` -> ``z -> mean observation`` with ``latent_dim`` and ``sample_prior(n, generator)``.
+* ``dataset_hparams`` (class attribute, e.g. beta-TCVAE's ``("dataset_size",)``): hyperparameters
+  the trainer fills from the dataset when the user gave none; ``architecture_options(architecture,
+  options)`` what :func:`make_objective` forces on the model (the tied autoencoder: an MLP, tied).
+* The metrics' subject protocol on the objective itself (``encode``, ``posterior``, ``generate``,
+  ``latent_dim``, ``sample_prior``): ``pydisent.metrics.evaluate(objective, dataset, names)``.
 * ``config()`` -> plain dict (JSON-safe) that :func:`make_objective_from_config` rebuilds the
   objective from; ``state_dict()`` holds the weights and the current hyperparameter values.
 
@@ -91,6 +96,8 @@ class Objective(nn.Module):
     sampler_defaults: ClassVar[dict] = {}
     stochastic: ClassVar[bool] = True
     aux_optimizer_defaults: ClassVar[dict] = {}
+    #: hyperparameters the trainer fills from the dataset when not given (beta-TCVAE's dataset_size)
+    dataset_hparams: ClassVar[tuple[str, ...]] = ()
     #: hyperparameters every objective takes: the likelihood (``"auto"``: Bernoulli on logits for
     #: ``(C, H, W)`` images, unit-variance Gaussian otherwise), the reduction convention, the prior
     common_defaults: ClassVar[dict] = {"likelihood": "auto", "reduction": "sum", "prior": "gaussian"}
