@@ -282,7 +282,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
     t_start = time.perf_counter()
     dev = _device(device)
     ctx, dev = dd.setup(dev)
-    sources: list = []
+    sources: list = []  # what to close however the run ends
     try:
         # -- resume: the checkpoint's config is the run's ------------------------------------------
         state = None
@@ -429,10 +429,15 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
             write_json(out_path / CONFIG_NAME, cfg, name="out")
         main = ctx.is_main and out_path is not None
         log = JsonlLog(out_path / LOG_NAME, resume_step=start if state is not None else None) if main else None
+        if log is not None:
+            sources.append(log)
         tb = None
         if main and tensorboard is not False:
             tb = TensorBoard(out_path / "tensorboard", required=tensorboard is True)
         bar = Progress(total_steps, start, quiet=quiet or not ctx.is_main, desc=f"train {cfg['objective']}")
+        sources.append(bar)
+        if tb is not None:
+            sources.append(tb)
 
         def gather_rng_states():
             mine = {"torch": gen.get_state(), "data": source.state_dict()}
@@ -560,16 +565,11 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
             last_ckpt = save(step) or last_ckpt
         summary = _finish(main, out_path, cfg, step, status, last_ckpt, records, loop_state, source, t_start,
                           start=start)
-        bar.close()
-        if log is not None:
-            log.close()
-        if tb is not None:
-            tb.close()
         obj.eval()
         return Run(obj, cfg, step, out_path, last_ckpt, status, records, summary)
     finally:
-        for src in sources:
-            src.close()
+        for closable in sources:  # the data thread, the log, the bar, TensorBoard
+            closable.close()
         dd.teardown(ctx)
 
 

@@ -264,3 +264,16 @@ def test_prefetch_changes_nothing(tmp_path):
     assert _losses(tmp_path / "b") == _losses(tmp_path / "c")
     with pytest.raises(ValueError, match="argument 'prefetch'"):
         T.train("vae", "xysquares", prefetch=-1, **{**KW, "steps": 1})
+
+
+def test_tensorboard_optional(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(ImportError, match="pip install tensorboard"):
+            T.train("vae", "xysquares", steps=1, out=tmp_path / "r", tensorboard=True, **KW)
+        run = T.train("vae", "xysquares", steps=2, out=tmp_path / "s", **KW)  # auto: silently without
+        assert run.status == "finished" and not (tmp_path / "s" / "tensorboard").exists()
+    else:
+        T.train("vae", "xysquares", steps=2, out=tmp_path / "r", tensorboard=True, **KW)
+        assert any((tmp_path / "r" / "tensorboard").iterdir())
