@@ -33,8 +33,8 @@ expectation, lower variance; with ``alpha = gamma = 1`` this is disentanglement_
 (beta - 1) TC`` with ``beta < 1`` rewards TC (disent #3)).
 
 Defaults: ``alpha = gamma = 1``, ``beta = 6`` (middle of disentanglement_lib's sweep 1..10;
-the paper's dSprites runs use 6), ``estimator="mss"`` (the paper's), ``dataset_size`` from the
-trainer (``len(dataset)``; required).
+disentangling-vae uses 6.4), ``estimator="mss"`` (the paper's), ``dataset_size`` from the trainer
+(``len(dataset)``; required).
 """
 
 from __future__ import annotations
