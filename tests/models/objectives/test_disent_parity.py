@@ -14,6 +14,7 @@ from torch.distributions import Normal
 from pydisent.models import make_likelihood
 from pydisent.models.base import Posterior
 from pydisent.models.objectives.dip import dip_covariance, dip_penalty
+from pydisent.models.objectives.tc import tc_decomposition
 from pydisent.models.objectives.triplet import ada_triplet_loss, dist_triplet_loss, overlap_distance
 from pydisent.models.objectives.weak import average_posteriors, pair_deltas, shared_mask
 from tests._references.disent import remove_stubs, stub_torchvision_and_lightning
@@ -34,6 +35,7 @@ def disent():
             from disent.frameworks.helper.latent_distributions import LatentDistsHandlerNormal
             from disent.frameworks.helper.reconstructions import make_reconstruction_loss
             from disent.frameworks.vae import _supervised__adaneg_tvae as adaneg
+            from disent.frameworks.vae._unsupervised__betatcvae import BetaTcVae
             from disent.frameworks.vae._unsupervised__dipvae import DipVae
             from disent.frameworks.vae._weaklysupervised__adavae import (
                 AdaVae,
@@ -46,7 +48,7 @@ def disent():
         pytest.skip(f"disent frameworks not importable: {type(e).__name__}: {e}")
     remove_stubs(stubbed)
     return SimpleNamespace(LatentDistsHandlerNormal=LatentDistsHandlerNormal, recon=make_reconstruction_loss,
-                           adaneg=adaneg, DipVae=DipVae, AdaVae=AdaVae, gvae=compute_average_gvae,
+                           adaneg=adaneg, DipVae=DipVae, BetaTcVae=BetaTcVae, AdaVae=AdaVae, gvae=compute_average_gvae,
                            mlvae=compute_average_ml_vae, triplet=triplet_mod)
 
 
@@ -140,3 +142,21 @@ def test_dip_vae_ii_disent_bug_and_ours(disent, rng):
     cfg = SimpleNamespace(cfg=SimpleNamespace(lambda_d=3.0, lambda_od=2.0, dip_beta=1.0))
     ref, _ = disent.DipVae._dip_compute_regulariser(cfg, ours_ii)
     assert dip_penalty(ours_ii, 2.0, 3.0).item() == pytest.approx(ref.item(), rel=1e-10)
+
+
+def test_beta_tcvae_estimate_and_disent_weight_bug(disent, rng):
+    import math
+
+    M, Z, N = 10, 4, 500
+    m, lv = rng.normal(size=(M, Z)), rng.normal(scale=0.3, size=(M, Z))
+    z = m + np.exp(0.5 * lv) * rng.normal(size=(M, Z))
+    theirs = disent.BetaTcVae._betatc_compute_total_correlation(T(z), T(m), T(lv)).item()
+    ours = tc_decomposition(T(z), T(m), T(lv), torch.zeros(M, Z, dtype=torch.float64), N, "mws")["tc"].item()
+    assert ours == pytest.approx(theirs + (Z - 1) * math.log(N * M), rel=1e-10)  # the constants it drops
+    # disent #3: its TC weight is (beta - 1) with the KL's beta: at its default 0.003 TC is rewarded
+    fake = SimpleNamespace(cfg=SimpleNamespace(beta=0.003))
+    reg, _ = disent.BetaTcVae._betatc_compute_loss(fake, Normal(T(m), T(np.exp(0.5 * lv))), T(z))
+    assert reg.item() == pytest.approx(-0.997 * theirs, rel=1e-10)
+    from pydisent.models import make_objective
+
+    assert make_objective("beta_tcvae", (5,), dataset_size=N).beta - 1 > 0  # ours: beta weighs TC alone
