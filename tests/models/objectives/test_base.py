@@ -189,3 +189,17 @@ def test_bad_generator_is_named():
     if torch.cuda.is_available():
         with pytest.raises(ValueError, match="'generator'"):
             obj.cuda().loss(torch.rand(4, 5).cuda(), 0, torch.Generator())
+
+
+def test_foreign_weights_are_refused_not_ignored():
+    # disentangling-vae loads with strict=False and silently ignores keys (its #11 in the spec): here a
+    # state dict of another objective or architecture raises
+    fvae = make_objective("factor_vae", (5,), **KW, disc_width=8)
+    bvae = make_objective("beta_vae", (5,), **KW)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        bvae.load_state_dict(fvae.state_dict())
+    with pytest.raises(RuntimeError, match="Missing key"):
+        fvae.load_state_dict(bvae.state_dict())
+    wide = make_objective("beta_vae", (5,), latent_dim=3, architecture="mlp", arch_options={"hidden": [16]})
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        wide.load_state_dict(bvae.state_dict())
