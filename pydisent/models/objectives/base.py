@@ -309,6 +309,31 @@ class Objective(nn.Module):
         return x.new_zeros(()), {}
 
 
+@torch.no_grad()
+def evaluate_loss(objective: Objective, batches, step: int = 0,
+                  generator: torch.Generator | None = None) -> dict[str, float]:
+    """Every term of ``objective.loss`` averaged over **all** ``batches`` (an iterable of batches),
+    each batch weighted by its size: the held-out loss (disentangling-vae returned the first batch's,
+    its #70). The objective is put in eval mode for the pass and restored after."""
+    was_training = objective.training
+    objective.eval()
+    sums: dict[str, float] = {}
+    total = 0
+    try:
+        for batch in batches:
+            first = batch if isinstance(batch, torch.Tensor) else batch[0]
+            n = len(first)
+            out = objective.loss(batch, step, generator)
+            for k, v in out.terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * n
+            total += n
+    finally:
+        objective.train(was_training)
+    if total == 0:
+        raise ValueError("argument 'batches' is empty")
+    return {k: v / total for k, v in sums.items()}
+
+
 def kl_normal(q: Posterior) -> torch.Tensor:
     """``KL(N(mu, diag var) || N(0, I))`` per dimension: ``0.5 (mu^2 + var - log var - 1)``, ``(B, Z)``."""
     return 0.5 * (q.mean**2 + q.logvar.exp() - q.logvar - 1.0)

@@ -203,3 +203,17 @@ def test_foreign_weights_are_refused_not_ignored():
     wide = make_objective("beta_vae", (5,), latent_dim=3, architecture="mlp", arch_options={"hidden": [16]})
     with pytest.raises(RuntimeError, match="size mismatch"):
         wide.load_state_dict(bvae.state_dict())
+
+
+def test_evaluate_loss_averages_every_batch():
+    from pydisent.models import evaluate_loss
+
+    obj = make_objective("ae", (5,), **KW)
+    batches = [torch.rand(4, 5), torch.rand(2, 5) * 10, torch.rand(6, 5)]
+    got = evaluate_loss(obj, batches)
+    per = [obj.loss(b).terms["loss"].item() for b in batches]
+    assert got["loss"] == pytest.approx((4 * per[0] + 2 * per[1] + 6 * per[2]) / 12, rel=1e-6)
+    assert got["loss"] != pytest.approx(per[0])  # not the first batch's (disentangling-vae #70)
+    assert obj.training
+    with pytest.raises(ValueError, match="'batches'"):
+        evaluate_loss(obj, [])
