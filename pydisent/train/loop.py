@@ -462,7 +462,8 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
 
         records: list[dict] = []
         names: list[str] | None = None
-        acc = None
+        aux_names: list[str] | None = None  # the auxiliary network's terms, logged as aux/<name>
+        acc = aux_acc = None
         n_acc = 0
         t_int, wait_int = time.perf_counter(), source.wait_s
         last_ckpt = state["path"] if state is not None else None
@@ -537,6 +538,10 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                         aux.total.backward()
                         dd.average_gradients(aux_params, ctx)
                         aux_opt.step()
+                        if aux_names is None:
+                            aux_names = list(aux.terms)
+                        avals = torch.stack([aux.terms[n].detach().float().reshape(()) for n in aux_names])
+                        aux_acc = avals if aux_acc is None else aux_acc + avals
                 step += 1
                 acc = vals if acc is None else acc + vals
                 n_acc += 1
@@ -546,6 +551,9 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                     now = time.perf_counter()
                     rec = {"step": step, "time": round(loop_state["wall_s"] + now - t_start, 4)}
                     rec.update({n: float(v) for n, v in zip(names, means)})
+                    if aux_acc is not None:
+                        am = dd.mean_over_ranks(aux_acc / n_acc, ctx).tolist()
+                        rec.update({f"aux/{n}": float(v) for n, v in zip(aux_names, am)})
                     rec["lr"] = opt.param_groups[0]["lr"]
                     for k in scheds:
                         if k != "lr":
@@ -558,7 +566,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                     if tb is not None:
                         tb.write(rec)
                     bar.show(rec)
-                    acc, n_acc, t_int, wait_int = None, 0, now, source.wait_s
+                    acc, aux_acc, n_acc, t_int, wait_int = None, None, 0, now, source.wait_s
                 if cfg["checkpoint_every"] and step % cfg["checkpoint_every"] == 0 and step < total_steps:
                     last_ckpt = save(step) or last_ckpt
         if out_path is not None:

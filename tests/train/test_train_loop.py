@@ -240,7 +240,9 @@ def test_resume_is_bit_identical_conv_channels_last(tmp_path):
             **{**common, "steps": 3})
     T.train("factor_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
     assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
-    assert [set(r) for r in T.read_log(tmp_path / "full")] == [set(r) for r in T.read_log(tmp_path / "part")]
+    full, part = T.read_log(tmp_path / "full"), T.read_log(tmp_path / "part")
+    assert [set(r) for r in full] == [set(r) for r in part] and "aux/disc_loss" in full[0]
+    assert [r["aux/disc_loss"] for r in full] == [r["aux/disc_loss"] for r in part]
 
 
 def test_bf16_autocast_on_the_cpu(tmp_path):
