@@ -170,7 +170,14 @@ class Objective(nn.Module):
                 setattr(self, k, float(v))
 
     def config(self) -> dict:
-        hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.hparams.items()}
+        """``{"objective", "hparams", "model"}``, JSON-safe (a likelihood or prior given as an instance is
+        written as its own ``config()``; learned values come back through ``load_state_dict``)."""
+        def plain(v):
+            if isinstance(v, nn.Module) and hasattr(v, "config"):
+                return v.config()
+            return list(v) if isinstance(v, tuple) else v
+
+        hp = {k: plain(v) for k, v in self.hparams.items()}
         return {"objective": self.name, "hparams": hp, "model": self.model.config()}
 
     @classmethod

@@ -217,3 +217,21 @@ def test_evaluate_loss_averages_every_batch():
     assert obj.training
     with pytest.raises(ValueError, match="'batches'"):
         evaluate_loss(obj, [])
+
+
+def test_config_of_instances_round_trips():
+    import json
+
+    from pydisent.models import make_likelihood, make_prior
+
+    prior = make_prior({"name": "anisotropic", "scales": [0.5, 1.0, 2.0]}, 3)
+    obj = make_objective("decomposition_vae", (5,), **KW, prior=prior,
+                         likelihood=make_likelihood({"name": "laplace", "scale": 0.5}))
+    cfg = json.loads(json.dumps(obj.config()))
+    assert cfg["hparams"]["prior"]["name"] == "anisotropic" and cfg["hparams"]["likelihood"]["scale"] == 0.5
+    back = make_objective_from_config(cfg)
+    back.load_state_dict(obj.state_dict())
+    torch.testing.assert_close(back.prior.log_scale, obj.prior.log_scale)
+    x = torch.rand(4, 5)
+    torch.testing.assert_close(back.loss(x, 0, torch.Generator().manual_seed(0)).total,
+                               obj.loss(x, 0, torch.Generator().manual_seed(0)).total)
