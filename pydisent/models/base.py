@@ -158,12 +158,13 @@ def _device_of(module: nn.Module) -> torch.device | None:
 
 def _torch_generator(rng, device) -> torch.Generator | None:
     """A ``torch.Generator`` on ``device`` from ``rng``: itself if it is one, else seeded from a NumPy
-    Generator/RandomState or an int (the metrics pass NumPy generators)."""
-    if rng is None or isinstance(rng, torch.Generator):
+    Generator/RandomState or an int (the metrics pass NumPy generators); ``None`` is seed 0 (never the
+    global RNG)."""
+    if isinstance(rng, torch.Generator):
         return rng
     from pydisent._rng import as_rng, torch_seed
 
-    return torch.Generator(device or "cpu").manual_seed(torch_seed(as_rng(rng)))
+    return torch.Generator(device or "cpu").manual_seed(torch_seed(as_rng(0 if rng is None else rng)))
 
 
 class Representation(nn.Module):
