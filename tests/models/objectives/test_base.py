@@ -235,3 +235,16 @@ def test_config_of_instances_round_trips():
     x = torch.rand(4, 5)
     torch.testing.assert_close(back.loss(x, 0, torch.Generator().manual_seed(0)).total,
                                obj.loss(x, 0, torch.Generator().manual_seed(0)).total)
+
+
+@pytest.mark.parametrize("name", sorted(set(OBJECTIVES) - {"tied_ae"}))
+def test_every_objective_runs_on_the_dlib_conv_net(name):
+    hp = {"dataset_size": 100} if name == "beta_tcvae" else {}
+    if name == "factor_vae":
+        hp = {"disc_width": 16}
+    obj = make_objective(name, (1, 64, 64), latent_dim=4, **hp)
+    assert obj.model.arch_config["name"] == "conv64"
+    out = obj.loss(_batch(obj, B=3, shape=(1, 64, 64)), 0, torch.Generator().manual_seed(0))
+    out.total.backward()
+    assert torch.isfinite(out.total)
+    assert all(p.grad is not None for p in obj.model.encoder.parameters())
