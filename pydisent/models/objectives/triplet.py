@@ -16,8 +16,8 @@ means ``mu_a, mu_p, mu_n`` is added unscaled by the reduction:
   negative difference scaled by ``s``: ``dn = where(shared_an, s (mu_a - mu_n), mu_a - mu_n)``.
   ``s`` (``share_scale``) falls linearly from ``share_scale_start = 1.0`` to ``share_scale_end =
   0.5`` over ``share_scale_steps`` (msc-research's ``adanegtvae_up_ratio`` schedule over the whole
-  run: set it to the run length; ``0`` uses the attribute ``share_scale`` as given, e.g. by a
-  trainer schedule).
+  run: ``pydisent.train`` sets it to the run length when not given; ``0`` uses the attribute
+  ``share_scale`` as given, e.g. by a trainer schedule).
 * ``ada_tvae_d`` (disent ``DataOverlapTripletVae``, unsupervised, single observations): ``num_triplets``
   index triples drawn with replacement from the minibatch, positive and negative swapped where
   the *data* distance ``d(x_a, x_p) > d(x_a, x_n)`` (``overlap_distance``: per-element mean of the
@@ -25,9 +25,9 @@ means ``mu_a, mu_p, mu_n`` is added unscaled by the reduction:
   Ada-TVAE term on those posteriors.
 
 Defaults: the thesis' runs (research/part02 submit scripts): disent's per-element-mean
-``reduction="mean"`` with ``likelihood="mse"``, ``beta = 0.01``, ``margin = 10``, ``scale = 1``,
-``p = 1``, ``thresh_ratio = 0.5``; Adam lr 1e-3, batch 256, latent 25, 86,400 steps ("longmed").
-``num_triplets = 1024`` (disent's dataclass).
+``reduction="mean"`` with ``likelihood="mse"``, ``beta = 0.01``, ``triplet_margin = 10``,
+``triplet_scale = 1``, ``triplet_p = 1``, ``thresh_ratio = 0.5``; Adam lr 1e-3, batch 256, latent 25,
+86,400 steps ("longmed"). ``num_triplets = 1024`` (disent's dataclass).
 """
 
 from __future__ import annotations
