@@ -408,10 +408,11 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                 aux_opt.load_state_dict(state["optimizers"]["aux"])
             if scaler is not None and state.get("scaler") is not None:
                 scaler.load_state_dict(state["scaler"])
-            rank_rng = state["rng"][ctx.rank] if ctx.rank < len(state["rng"]) else None
-            if rank_rng is None:
-                raise ck.CheckpointError(f"the checkpoint holds {len(state['rng'])} rank(s), this is rank {ctx.rank}")
-            gen.set_state(rank_rng["torch"].cpu() if dev.type == "cpu" else rank_rng["torch"].cpu())
+            if len(state["rng"]) != ctx.world_size:
+                raise ck.CheckpointError(f"the checkpoint was written by a run of {len(state['rng'])} process(es); "
+                                         f"resume it with as many (this run has {ctx.world_size})")
+            rank_rng = state["rng"][ctx.rank]
+            gen.set_state(rank_rng["torch"].cpu())  # generator states are CPU byte tensors, whatever map_location
             source.load_state_dict(rank_rng["data"])
             start = int(state["step"])
             loop_state.update(state.get("loop", {}))
@@ -439,16 +440,16 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
         if tb is not None:
             sources.append(tb)
 
-        def gather_rng_states():
-            mine = {"torch": gen.get_state(), "data": source.state_dict()}
+        def gather_rng_states(mine=None):
+            mine = mine or {"torch": gen.get_state(), "data": source.state_dict()}
             if not ctx.enabled:
                 return [mine]
             allst = [None] * ctx.world_size
             torch.distributed.all_gather_object(allst, mine)
             return allst
 
-        def save(step_done: int) -> str | None:
-            states = gather_rng_states()
+        def save(step_done: int, rng_state=None) -> str | None:
+            states = gather_rng_states(rng_state)
             if not main:
                 return None
             st = {"objective": cfg["objective"], "step": step_done, "config": cfg, "model": obj.state_dict(),
@@ -469,6 +470,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
         last_ckpt = state["path"] if state is not None else None
         step = start
         status = "finished"
+        stop_any = False
         autocast = (torch.autocast(dev.type, dtype=amp_dtype) if amp_dtype is not None
                     else contextlib.nullcontext())
         main_params = obj.main_parameters()
@@ -486,6 +488,8 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                             g["lr"] = v
                     else:
                         setattr(obj, k, v)
+                # the generators' states before this step: a divergence checkpoints the step's start
+                pre = {"torch": gen.get_state(), "data": source.state_dict()}
                 batch = source.next()
                 views = batch.views[0] if len(batch.views) == 1 else batch.views
                 with autocast:
@@ -497,24 +501,18 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                 vals = torch.stack([(lo.total if n == "loss" and "loss" not in lo.terms else lo.terms[n]).detach()
                                     .float().reshape(()) for n in names])
                 bad = not bool(torch.isfinite(vals).all())
-                if dd.any_over_ranks(bad or stop.signum is not None, ctx, dev):
-                    flags = torch.tensor([1.0 if bad else 0.0], device=dev)
-                    bad_any = bool(dd.mean_over_ranks(flags, ctx).item() > 0) if ctx.enabled else bad
-                    if bad_any:
-                        ok = all(bool(torch.isfinite(p).all()) for p in obj.parameters())
-                        path = save(step) if ok else last_ckpt
-                        if bad:
-                            i = int((~torch.isfinite(vals)).nonzero()[0, 0])
-                            term, value = names[i], float(vals[i])
-                        else:
-                            term, value = "(another rank)", float("nan")
-                        _finish(main, out_path, cfg, step, "diverged", path, records, loop_state, source, t_start)
-                        raise NonFiniteLossError(step, term, value, path)
-                    # a stop request: the state after `step` steps is complete; checkpoint it
-                    path = save(step)
-                    status = "interrupted"
-                    _finish(main, out_path, cfg, step, status, path, records, loop_state, source, t_start)
-                    raise TrainingInterrupted(step, path, stop.signum or signal.SIGTERM)
+                # one agreement per step (one all-reduce under torchrun): did any rank diverge or get a signal?
+                bad_any, stop_any = dd.flags_over_ranks((bad, stop.signum is not None), ctx, dev)
+                if bad_any:
+                    ok = all(bool(torch.isfinite(p).all()) for p in obj.parameters())
+                    path = save(step, pre) if ok else last_ckpt
+                    if bad:
+                        i = int((~torch.isfinite(vals)).nonzero()[0, 0])
+                        term, value = names[i], float(vals[i])
+                    else:
+                        term, value = "(on another rank)", float("nan")
+                    _finish(main, out_path, cfg, step, "diverged", path, records, loop_state, source, t_start)
+                    raise NonFiniteLossError(step, term, value, path)
                 opt.zero_grad(set_to_none=True)
                 if scaler is not None:
                     scaler.scale(lo.total).backward()
@@ -567,12 +565,15 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
                         tb.write(rec)
                     bar.show(rec)
                     acc, aux_acc, n_acc, t_int, wait_int = None, None, 0, now, source.wait_s
+                if stop_any:  # a signal: this step is complete; checkpoint the state after it and stop
+                    path = save(step)
+                    _finish(main, out_path, cfg, step, "interrupted", path, records, loop_state, source, t_start)
+                    raise TrainingInterrupted(step, path, stop.signum or signal.SIGTERM)
                 if cfg["checkpoint_every"] and step % cfg["checkpoint_every"] == 0 and step < total_steps:
                     last_ckpt = save(step) or last_ckpt
         if out_path is not None:
             last_ckpt = save(step) or last_ckpt
-        summary = _finish(main, out_path, cfg, step, status, last_ckpt, records, loop_state, source, t_start,
-                          start=start)
+        summary = _finish(main, out_path, cfg, step, status, last_ckpt, records, loop_state, source, t_start)
         obj.eval()
         return Run(obj, cfg, step, out_path, last_ckpt, status, records, summary)
     finally:
@@ -581,7 +582,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
         dd.teardown(ctx)
 
 
-def _finish(main, out_path, cfg, step, status, checkpoint, records, loop_state, source, t_start, start=0) -> dict:
+def _finish(main, out_path, cfg, step, status, checkpoint, records, loop_state, source, t_start) -> dict:
     wall = loop_state["wall_s"] + time.perf_counter() - t_start
     wait = loop_state["data_wait_s"] + source.wait_s
     summary = {"status": status, "step": step, "steps": cfg["steps"], "checkpoint": checkpoint,

@@ -95,6 +95,11 @@ def test_signal_writes_a_checkpoint(tmp_path, sig, rc):
     assert summary["status"] == "interrupted" and summary["step"] == steps[0]
     run = T.train("vae", "xysquares", steps=steps[0] + 2, out=out, resume=True, quiet=True)
     assert run.step == steps[0] + 2
+    # the signal checkpoint is a step boundary: the interrupted + resumed log is the uninterrupted run's
+    ref = T.train("vae", "xysquares", steps=steps[0] + 2, batch_size=8, log_every=1, quiet=True, latent_dim=4,
+                  dataset_options={"square_size": 2, "image_size": 8}, arch_options={"hidden": [32]})
+    # (to float precision: this process may use another thread count than the subprocess)
+    assert [r["loss"] for r in T.read_log(out)] == pytest.approx([r["loss"] for r in ref.records], rel=1e-6)
 
 
 def _free_port() -> int:
@@ -135,3 +140,7 @@ def test_two_process_gloo_equals_one_process_at_twice_the_batch(tmp_path):
         for ra, rb in zip(a, b):
             assert ra["loss"] == pytest.approx(rb["loss"], rel=2e-2)
     assert len(ck.list_checkpoints(tmp_path / "ddp")) == 1  # rank 0 alone writes
+    state = ck.load_checkpoint(tmp_path / "ddp")
+    assert len(state["rng"]) == 2 and state["rng"][0]["data"] != state["rng"][1]["data"]  # per-rank data seeds
+    with pytest.raises(ck.CheckpointError, match="2 process\\(es\\); resume it with as many"):
+        T.train(objective, "xysquares", steps=8, out=tmp_path / "ddp", resume=True, quiet=True)

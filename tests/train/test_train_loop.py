@@ -116,7 +116,9 @@ def test_foreign_checkpoints_are_refused(tmp_path):
 def _nan_objective(at_step):
     from pydisent.models import make_objective
 
-    obj = make_objective("vae", (3, 8, 8), latent_dim=4, arch_options={"hidden": [32]})
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same initial weights for every instance
+        obj = make_objective("vae", (3, 8, 8), latent_dim=4, arch_options={"hidden": [32]})
     plain = obj.loss
 
     def loss(batch, step=0, generator=None):
@@ -131,6 +133,7 @@ def _nan_objective(at_step):
 
 def test_nan_guard_names_step_term_and_checkpoint(tmp_path):
     kw = {k: v for k, v in KW.items() if k not in ("latent_dim", "arch_options")}
+    kw["log_every"] = 1  # so that the resumed log can be compared record by record
     with pytest.raises(T.NonFiniteLossError) as e:
         T.train(_nan_objective(5), "xysquares", steps=20, out=tmp_path / "r", checkpoint_every=2, **kw)
     err = e.value
@@ -140,9 +143,13 @@ def test_nan_guard_names_step_term_and_checkpoint(tmp_path):
     assert state["step"] == 5 and all(torch.isfinite(v).all() for v in state["model"].values()
                                       if isinstance(v, torch.Tensor))
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["status"] == "diverged"
-    # the state before the bad step resumes (here with an objective that no longer diverges)
-    run = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "r", resume=err.checkpoint, quiet=True)
+    # the checkpoint is the state at the start of the bad step (weights, optimiser, data and noise
+    # generators): resumed with an objective that no longer diverges it continues the clean run exactly
+    run = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "r", resume=err.checkpoint, quiet=True,
+                  prefetch=0)
     assert run.step == 8 and all(np.isfinite(r["loss"]) for r in run.records)
+    clean = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "clean", checkpoint_every=2, **kw)
+    assert _losses(tmp_path / "clean") == _losses(tmp_path / "r")
 
 
 def test_batch_source_pairs_and_triplets():
