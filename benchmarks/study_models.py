@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import math
 import time
 from pathlib import Path
 
@@ -130,14 +129,34 @@ def main(argv=None) -> int:
     print(f"# study_models: {steps} steps, seeds {seeds}, device {args.device}, {len(specs)} runs, {args.jobs} jobs")
     jobs = [(o, {"beta": b}, {**BASE, "grid_spacing": sp}, steps, s_, args.device, gtc)
             for (o, b, sp, s_), gtc in specs.items()]
+    save = not (args.quick or args.no_save)
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = RESULTS / f"study_models-{'cuda' if args.device.startswith('cuda') else 'cpu'}-{stamp}.json"
+    settings = {"dataset": "xysquares", "dataset_options": BASE, **COMMON, "steps": steps, "seeds": seeds,
+                "num_eval": NUM_EVAL}
+
+    def write(payload):
+        if save:
+            from benchmarks.harness import machine_info
+            from pydisent._io import write_json
+
+            RESULTS.mkdir(parents=True, exist_ok=True)
+            write_json(path, {"study": "models", "settings": settings, **payload, "machine": machine_info(args.device),
+                              "shared_machine": True})
+
+    results = []
     if args.jobs > 1:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         with cf.ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
-            results = list(pool.map(_one_run_star, jobs))
+            for r in pool.map(_one_run_star, jobs):  # in order: every run of seed 0 first
+                results.append(r)
+                write({"complete": False, "runs": results})
     else:
-        results = [one_run(*j) for j in jobs]
+        for j in jobs:
+            results.append(one_run(*j))
+            write({"complete": False, "runs": results})
     cache = dict(zip(specs, results))
 
     def get(objective, b, spacing, seed):
@@ -186,19 +205,8 @@ def main(argv=None) -> int:
         print(f"{k}: {'holds' if v else 'does NOT hold'} at this budget")
     total = time.perf_counter() - t_start
     print(f"# total {total / 60:.1f} min")
-    if not (args.quick or args.no_save):
-        from benchmarks.harness import machine_info
-
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = RESULTS / f"study_models-{'cuda' if args.device.startswith('cuda') else 'cpu'}-{stamp}.json"
-        payload = {"study": "models", "settings": {"dataset": "xysquares", "dataset_options": BASE, **COMMON,
-                                                   "steps": steps, "seeds": seeds, "num_eval": NUM_EVAL},
-                   "runs": list(cache.values()), "summary": summary, "verdict": verdict, "total_s": total,
-                   "machine": machine_info(args.device), "shared_machine": True}
-        from pydisent._io import write_json
-
-        write_json(path, payload)
+    write({"complete": True, "runs": results, "summary": summary, "verdict": verdict, "total_s": total})
+    if save:
         print(f"# wrote {path}")
     return 0
 

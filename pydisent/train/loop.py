@@ -20,8 +20,6 @@ a checkpoint gives the same losses as the run that was never interrupted (bit fo
 from __future__ import annotations
 
 import contextlib
-import math
-import os
 import signal
 import threading
 import time
@@ -125,7 +123,7 @@ def _device(device) -> torch.device:
 
 def _make_dataset(name: str, options: dict, device: torch.device):
     from pydisent.data import make_dataset
-    from pydisent.data.registry import DATASETS, ALIASES
+    from pydisent.data.registry import ALIASES, DATASETS
 
     key = name.lower().replace("-", "_")
     if key not in DATASETS and key not in ALIASES:
@@ -183,6 +181,10 @@ def _use_channels_last(fmt: str, obj, obs_shape) -> bool:
         return False
     has_conv = any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in obj.modules())
     return has_conv if fmt == "auto" else True
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("-", "_")
 
 
 def _jsonable(d: dict) -> dict:
@@ -308,7 +310,7 @@ def train(objective, dataset, *, steps: int | None = None, batch_size: int | Non
             cfg = state["config"]
             if steps is not None:
                 cfg["steps"] = _pos_int(steps, "steps")
-            if isinstance(dataset, str) and dataset.lower().replace("-", "_") != cfg["dataset"].lower().replace("-", "_"):
+            if isinstance(dataset, str) and _key(dataset) != _key(cfg["dataset"]):
                 raise ck.CheckpointError(f"the checkpoint is of a run on dataset {cfg['dataset']!r}, not {dataset!r}")
         else:
             cfg = _new_config(objective, dataset, steps=steps, batch_size=batch_size, seed=seed, hparams=hparams,
@@ -612,7 +614,8 @@ def _new_config(objective, dataset, *, steps, batch_size, seed, hparams, latent_
                              "objective given by name, not to an Objective instance")
         obj_cfg = objective.config()
     else:
-        raise TypeError(f"argument 'objective' must be an objective name or an Objective, got {type(objective).__name__}")
+        raise TypeError(f"argument 'objective' must be an objective name or an Objective, "
+                        f"got {type(objective).__name__}")
     td = dict(cls.training_defaults)
     if isinstance(dataset, str):
         ds_name, ds_opts = dataset, dict(dataset_options or {})
@@ -637,7 +640,8 @@ def _new_config(objective, dataset, *, steps, batch_size, seed, hparams, latent_
     if precision not in PRECISIONS:
         raise ValueError(f"argument 'precision' must be one of {PRECISIONS}, got {precision!r}")
     if precision == "fp16" and device.type != "cuda":
-        raise ValueError("argument 'precision'='fp16' needs device 'cuda' (GradScaler); use 'bf16' or 'fp32' on the CPU")
+        raise ValueError("argument 'precision'='fp16' needs device 'cuda' (GradScaler); "
+                         "use 'bf16' or 'fp32' on the CPU")
     if grad_clip is not None:
         if isinstance(grad_clip, bool) or not isinstance(grad_clip, (int, float)) or not grad_clip > 0:
             raise ValueError(f"argument 'grad_clip' must be a positive number or None, got {grad_clip!r}")

@@ -43,7 +43,8 @@ def test_seeded_runs_repeat_and_differ(tmp_path):
     assert torch.equal(torch.rand(3), ref)
 
 
-@pytest.mark.parametrize("objective,schedules", [("beta_vae", {"beta": "linear(1, 8, 10)", "lr": "cosine(1e-3, 1e-4, 12)"}),
+@pytest.mark.parametrize("objective,schedules", [("beta_vae", {"beta": "linear(1, 8, 10)",
+                                                              "lr": "cosine(1e-3, 1e-4, 12)"}),
                                                  ("annealed_vae", None)])
 def test_resume_is_bit_identical(tmp_path, objective, schedules):
     common = dict(KW, steps=12, checkpoint_every=4, keep_checkpoints=None, schedules=schedules, seed=7)
@@ -101,7 +102,8 @@ def test_foreign_checkpoints_are_refused(tmp_path):
     state = torch.load(path, weights_only=True)
     state["pydisent_version"] = "0.0.1"
     torch.save(state, path)
-    with pytest.raises(ck.CheckpointError, match=r"written by pydisent 0\.0\.1, this is pydisent " + pydisent.__version__):
+    version = pydisent.__version__
+    with pytest.raises(ck.CheckpointError, match=r"written by pydisent 0\.0\.1, this is pydisent " + version):
         T.train("vae", "xysquares", steps=4, out=tmp_path / "r", resume=True, quiet=True)
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(ck.CheckpointError, match="not a pydisent training checkpoint"):
@@ -148,7 +150,7 @@ def test_nan_guard_names_step_term_and_checkpoint(tmp_path):
     run = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "r", resume=err.checkpoint, quiet=True,
                   prefetch=0)
     assert run.step == 8 and all(np.isfinite(r["loss"]) for r in run.records)
-    clean = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "clean", checkpoint_every=2, **kw)
+    T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "clean", checkpoint_every=2, **kw)
     assert _losses(tmp_path / "clean") == _losses(tmp_path / "r")
 
 
