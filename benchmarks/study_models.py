@@ -115,6 +115,7 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="20 steps, one seed (a smoke run; not saved)")
     p.add_argument("--no-save", action="store_true")
     p.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (one thread each)")
+    p.add_argument("--resume", default=None, metavar="JSON", help="take the runs already in this result file")
     args = p.parse_args(argv)
     steps, seeds = (20, [0]) if args.quick else (args.steps, args.seeds)
     t_start = time.perf_counter()
@@ -144,20 +145,35 @@ def main(argv=None) -> int:
             write_json(path, {"study": "models", "settings": settings, **payload, "machine": machine_info(args.device),
                               "shared_machine": True})
 
-    results = []
-    if args.jobs > 1:
+    cache = {}
+    if args.resume:  # runs already done (same settings): a crashed or interrupted study continues
+        prev = json.loads(Path(args.resume).read_text())
+        if prev["settings"]["steps"] != steps:
+            raise SystemExit(f"--resume: {args.resume} has {prev['settings']['steps']} steps, not {steps}")
+        for r in prev["runs"]:
+            key = (r["objective"], float(r["hparams"]["beta"]), r["dataset_options"]["grid_spacing"], r["seed"])
+            if key in specs:
+                cache[key] = r
+    todo = [(k, j) for k, j in zip(specs, jobs) if k not in cache]
+    print(f"# {len(todo)} runs to do ({len(cache)} from --resume)")
+
+    def done():
+        return [cache[k] for k in specs if k in cache]
+
+    if args.jobs > 1 and todo:
         import concurrent.futures as cf
         import multiprocessing as mp
 
         with cf.ProcessPoolExecutor(args.jobs, mp_context=mp.get_context("spawn")) as pool:
-            for r in pool.map(_one_run_star, jobs):  # in order: every run of seed 0 first
-                results.append(r)
-                write({"complete": False, "runs": results})
+            futures = {pool.submit(_one_run_star, j): k for k, j in todo}  # seed 0's runs first
+            for f in cf.as_completed(futures):
+                cache[futures[f]] = f.result()
+                write({"complete": False, "runs": done()})
     else:
-        for j in jobs:
-            results.append(one_run(*j))
-            write({"complete": False, "runs": results})
-    cache = dict(zip(specs, results))
+        for k, j in todo:
+            cache[k] = one_run(*j)
+            write({"complete": False, "runs": done()})
+    results = done()
 
     def get(objective, b, spacing, seed):
         return cache[(objective, float(b), spacing, seed)]
