@@ -29,7 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from pydisent.models.base import Model, _shape, check_positive_int
+from pydisent._validation import check_positive_int
+from pydisent.models.base import Model, _shape
 
 
 def _glorot_zero(module: nn.Module) -> nn.Module:

@@ -23,6 +23,8 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from pydisent._validation import check_positive_int
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -64,12 +66,6 @@ def _shape(shape, name: str) -> tuple[int, ...]:
     if not out or any(s < 1 for s in out):
         raise ValueError(f"argument '{name}' must be a non-empty sequence of positive ints, got {shape!r}")
     return out
-
-
-def check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"argument '{name}' must be a positive int, got {value!r}")
-    return int(value)
 
 
 class Model(nn.Module):
@@ -162,12 +158,13 @@ def _device_of(module: nn.Module) -> torch.device | None:
 
 def _torch_generator(rng, device) -> torch.Generator | None:
     """A ``torch.Generator`` on ``device`` from ``rng``: itself if it is one, else seeded from a NumPy
-    Generator/RandomState or an int (the metrics pass NumPy generators)."""
-    if rng is None or isinstance(rng, torch.Generator):
+    Generator/RandomState or an int (the metrics pass NumPy generators); ``None`` is seed 0 (never the
+    global RNG)."""
+    if isinstance(rng, torch.Generator):
         return rng
     from pydisent._rng import as_rng, torch_seed
 
-    return torch.Generator(device or "cpu").manual_seed(torch_seed(as_rng(rng)))
+    return torch.Generator(device or "cpu").manual_seed(torch_seed(as_rng(0 if rng is None else rng)))
 
 
 class Representation(nn.Module):

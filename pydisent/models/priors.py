@@ -23,7 +23,8 @@ import math
 import torch
 from torch import nn
 
-from pydisent.models.base import LOG_2PI, Posterior, check_positive_int
+from pydisent._validation import check_positive_int
+from pydisent.models.base import LOG_2PI, Posterior
 
 
 class Prior(nn.Module):

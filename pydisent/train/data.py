@@ -52,9 +52,11 @@ class BatchSource:
         options: keyword arguments of the pair sampler (``k``, default 1; ``force_different``,
             ``dlib_quirk``) or of the triplet sampler (``mode``, default ``"manhattan_scaled"``;
             ``swap_chance``).
+        channels_last: give 4-D views in channels-last memory order (the trainer's ``memory_format``).
     """
 
-    def __init__(self, dataset, kind: str, batch_size: int, rngs, device="cpu", options: dict | None = None):
+    def __init__(self, dataset, kind: str, batch_size: int, rngs, device="cpu", options: dict | None = None,
+                 channels_last: bool = False):
         if kind not in KINDS:
             raise ValueError(f"argument 'kind' must be one of {KINDS}, got {kind!r}")
         if not hasattr(dataset, "factor_space") or not hasattr(dataset, "observations"):
@@ -81,6 +83,7 @@ class BatchSource:
             raise ValueError(f"argument 'sampler': unknown option(s) {sorted(set(opts) - allowed)} for {kind}; "
                              f"known: {sorted(allowed)}")
         self.options = opts
+        self.channels_last = bool(channels_last)
         self.position = 0  # batches drawn
         self.wait_s = 0.0  # time spent drawing and rendering (the data wait of the loop)
         self._factors(np.random.default_rng(0), 1)  # bad options fail now, not at the first step
@@ -100,9 +103,8 @@ class BatchSource:
         return fs.sample_triplets(n, rng, **self.options)
 
     def draw_factors(self) -> tuple:
-        """The factors of the next batch: per view ``(shards * batch_size, F)`` (advances the state)."""
+        """The factors of the next batch: per view ``(shards * batch_size, F)`` (advances the generators)."""
         parts = [self._factors(r) for r in self.rngs]
-        self.position += 1
         return tuple(np.concatenate([p[v] for p in parts]) for v in range(self.num_views))
 
     def render(self, factors: tuple) -> tuple:
@@ -115,20 +117,85 @@ class BatchSource:
         if x.dtype != torch.float32 and not x.is_floating_point():
             raise TypeError(f"dataset observations must be floating point for training, got {x.dtype} "
                             f"(give the dataset a float transform, e.g. pydisent.data.to_float_chw)")
-        return tuple(x.split(len(factors[0]))) if len(factors) > 1 else (x,)
+        views = tuple(x.split(len(factors[0]))) if len(factors) > 1 else (x,)
+        if self.channels_last and x.dim() == 4:
+            views = tuple(v.contiguous(memory_format=torch.channels_last) for v in views)
+        return views
+
+    def _produce(self) -> tuple:
+        f = self.draw_factors()
+        return self.render(f), f, [r.bit_generator.state for r in self.rngs]
 
     def next(self) -> Batch:
+        """The next batch (from the prefetch thread when :meth:`start_prefetch` was called)."""
         t0 = time.perf_counter()
-        f = self.draw_factors()
-        views = self.render(f)
+        if self._queue is None:
+            views, f, after = self._produce()
+        else:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self.close()
+                raise item
+            views, f, after = item
+        self._consumed = after
+        self.position += 1
         self.wait_s += time.perf_counter() - t0
         return Batch(views, f)
 
+    # -- prefetching ------------------------------------------------------------------------------
+    _queue = None
+    _thread = None
+    _consumed = None
+
+    def start_prefetch(self, depth: int = 2) -> None:
+        """Draw and render the next ``depth`` batches in a background thread while the model trains (the
+        renderers release the GIL). The batches and the checkpointed state are those of the plain loop:
+        one producer draws them in order, and :meth:`state_dict` is the state after the last batch
+        *consumed*. CPU datasets only (a CUDA renderer stays on the training thread's stream)."""
+        import queue
+        import threading
+
+        if self._queue is not None or depth < 1:
+            return
+        self._consumed = [r.bit_generator.state for r in self.rngs]
+        self._queue = q = queue.Queue(maxsize=int(depth))
+        self._stop = stop = threading.Event()
+
+        def work():
+            while not stop.is_set():
+                try:
+                    item = self._produce()
+                except BaseException as e:  # handed to the consumer, raised there
+                    item = e
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if isinstance(item, BaseException):
+                    return
+
+        self._thread = threading.Thread(target=work, name="pydisent-data", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop the prefetch thread (the generators then stand past the consumed batches: restore with
+        :meth:`load_state_dict` before drawing again)."""
+        if self._queue is None:
+            return
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._queue = self._thread = None
+
     # -- checkpointing ------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"position": self.position, "bit_generators": [r.bit_generator.state for r in self.rngs]}
+        gens = self._consumed if self._queue is not None else [r.bit_generator.state for r in self.rngs]
+        return {"position": self.position, "bit_generators": [dict(g) for g in gens]}
 
     def load_state_dict(self, state: dict) -> None:
+        if self._queue is not None:
+            raise RuntimeError("load_state_dict while prefetching: call close() first")
         gens = state["bit_generators"]
         if len(gens) != len(self.rngs):
             raise ValueError(f"the checkpoint's data sampler has {len(gens)} shard(s), this run {len(self.rngs)}")

@@ -42,7 +42,8 @@ class Context:
 def env_world() -> tuple[int, int, int]:
     """``(rank, world_size, local_rank)`` from the torchrun environment (``(0, 1, 0)`` without it)."""
     try:
-        return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("LOCAL_RANK", 0))
+        env = os.environ
+        return int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0))
     except ValueError as e:
         raise ValueError(f"bad torchrun environment (RANK/WORLD_SIZE/LOCAL_RANK): {e}") from None
 
@@ -111,10 +112,10 @@ def mean_over_ranks(values: torch.Tensor, ctx: Context) -> torch.Tensor:
     return values / ctx.world_size
 
 
-def any_over_ranks(flag: bool, ctx: Context, device) -> bool:
-    """Whether any rank raised ``flag`` (a stop request or a non-finite loss stops every rank)."""
+def flags_over_ranks(flags, ctx: Context, device) -> tuple[bool, ...]:
+    """Each flag raised on any rank (a non-finite loss or a stop request stops every rank), in one all-reduce."""
     if not ctx.enabled:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
+        return tuple(bool(f) for f in flags)
+    t = torch.tensor([1.0 if f else 0.0 for f in flags], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
+    return tuple(bool(v > 0) for v in t.tolist())

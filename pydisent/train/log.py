@@ -4,9 +4,10 @@ The log (``log.jsonl`` in the run folder) has one JSON object per logging step:
 ``{"step": s, "time": seconds since the run started, "<term>": value, ...}``, each term the mean
 over the steps since the previous record (``loss`` is the total the optimiser minimised; the other
 keys are the objective's terms, the scheduled hyperparameters' values ``param/<name>`` and the
-learning rate ``lr``; ``data_wait`` is the fraction of the interval's wall time spent drawing and
+learning rate ``lr``, an auxiliary network's terms ``aux/<name>`` (FactorVAE's ``aux/disc_loss``);
+``steps_per_s``; ``data_wait`` is the fraction of the interval's wall time spent drawing and
 rendering batches). Non-finite numbers are written as ``null`` (strict JSON). A resumed run appends:
-records with a step at or past the resumed step are dropped first, so the log reads as one run.
+records past the resumed step are dropped first, so the log reads as one run.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["Schedule", "Constant", "Linear", "Cosine", "Cyclic", "Step", "SCHEDULES", "make_schedule",
            "parse_schedule", "as_schedule"]

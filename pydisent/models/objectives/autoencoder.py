@@ -26,6 +26,8 @@ CORRUPTIONS = ("gaussian", "mask")
 
 @register_objective
 class AE(Objective):
+    """Autoencoder: ``L = E_x[-log p(x | g(f(x)))]`` (deterministic code ``z = f(x)``)."""
+
     name = "ae"
     stochastic = False
     defaults = {}
@@ -33,6 +35,8 @@ class AE(Objective):
 
 @register_objective
 class DenoisingAE(AE):
+    """Denoising autoencoder (Vincent et al. 2008): reconstruct ``x`` from a corrupted ``x~``."""
+
     name = "denoising_ae"
     defaults = {"corruption": "gaussian", "noise_std": 0.1, "mask_prob": 0.25}
 
@@ -51,7 +55,7 @@ class DenoisingAE(AE):
 
     def loss(self, batch, step: int = 0, generator=None):
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         z = self.encode_posterior(self.corrupt(x, g)).mean
         rec = self.reconstruction(self.decode_params(z), x)
         return LossOutput(rec, {"loss": rec.detach(), "recon": rec.detach()})
@@ -59,6 +63,8 @@ class DenoisingAE(AE):
 
 @register_objective
 class SparseAE(AE):
+    """Sparse autoencoder: ``L = rec + l1 E_x ||f(x)||_1``."""
+
     name = "sparse_ae"
     defaults = {"l1": 0.1}
 
@@ -73,6 +79,8 @@ class SparseAE(AE):
 
 @register_objective
 class TiedAE(AE):
+    """Tied-weight autoencoder: the MLP decoder applies the encoder's weights transposed."""
+
     name = "tied_ae"
 
     @classmethod

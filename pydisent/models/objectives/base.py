@@ -27,10 +27,15 @@ needs what is documented here:
       if aux is not None: aux_opt.zero_grad(); aux.total.backward(); aux_opt.step()
 
   ``aux_loss`` reads only detached codes, so its gradient cannot reach the encoder whatever the
-  order; ``aux_opt.zero_grad()`` discards the gradient the main loss left on the aux network.
+  order; ``loss`` runs the aux network with its parameters frozen, so it leaves no gradient there.
 * ``representation()`` -> deterministic ``x -> posterior mean`` module (for
   :func:`pydisent.metrics.evaluate`; ``.posterior(x)`` gives ``(mean, logvar)``);
   ``generator()`` -> ``z -> mean observation`` with ``latent_dim`` and ``sample_prior(n, generator)``.
+* ``dataset_hparams`` (class attribute, e.g. beta-TCVAE's ``("dataset_size",)``): hyperparameters
+  the trainer fills from the dataset when the user gave none; ``architecture_options(architecture,
+  options)`` what :func:`make_objective` forces on the model (the tied autoencoder: an MLP, tied).
+* The metrics' subject protocol on the objective itself (``encode``, ``posterior``, ``generate``,
+  ``latent_dim``, ``sample_prior``): ``pydisent.metrics.evaluate(objective, dataset, names)``.
 * ``config()`` -> plain dict (JSON-safe) that :func:`make_objective_from_config` rebuilds the
   objective from; ``state_dict()`` holds the weights and the current hyperparameter values.
 
@@ -91,6 +96,8 @@ class Objective(nn.Module):
     sampler_defaults: ClassVar[dict] = {}
     stochastic: ClassVar[bool] = True
     aux_optimizer_defaults: ClassVar[dict] = {}
+    #: hyperparameters the trainer fills from the dataset when not given (beta-TCVAE's dataset_size)
+    dataset_hparams: ClassVar[tuple[str, ...]] = ()
     #: hyperparameters every objective takes: the likelihood (``"auto"``: Bernoulli on logits for
     #: ``(C, H, W)`` images, unit-variance Gaussian otherwise), the reduction convention, the prior
     common_defaults: ClassVar[dict] = {"likelihood": "auto", "reduction": "sum", "prior": "gaussian"}
@@ -163,7 +170,14 @@ class Objective(nn.Module):
                 setattr(self, k, float(v))
 
     def config(self) -> dict:
-        hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.hparams.items()}
+        """``{"objective", "hparams", "model"}``, JSON-safe (a likelihood or prior given as an instance is
+        written as its own ``config()``; learned values come back through ``load_state_dict``)."""
+        def plain(v):
+            if isinstance(v, nn.Module) and hasattr(v, "config"):
+                return v.config()
+            return list(v) if isinstance(v, tuple) else v
+
+        hp = {k: plain(v) for k, v in self.hparams.items()}
         return {"objective": self.name, "hparams": hp, "model": self.model.config()}
 
     @classmethod
@@ -215,6 +229,17 @@ class Objective(nn.Module):
             self._generator = torch.Generator(device).manual_seed(0)
         return self._generator
 
+    def step_generator(self, generator: torch.Generator | None, device) -> torch.Generator:
+        """``generator`` checked against the batch's device, or the objective's own seeded one."""
+        if generator is None:
+            return self.default_generator(device)
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"argument 'generator' must be a torch.Generator or None, got {type(generator).__name__}")
+        if generator.device.type != torch.device(device).type:
+            raise ValueError(f"argument 'generator' is on {generator.device}, the batch on {device}: "
+                             f"build it with torch.Generator(device={str(device)!r})")
+        return generator
+
     def split_batch(self, batch, n: int) -> tuple[torch.Tensor, ...]:
         """``n`` observation tensors from a tuple/list of ``n`` tensors or one ``(B, n, ...)`` tensor."""
         if n == 1:
@@ -230,7 +255,8 @@ class Objective(nn.Module):
                                  f"{n} tensors or one tensor (B, {n}, ...), got shape {tuple(batch.shape)}")
             batch = batch.unbind(1)
         if not isinstance(batch, (tuple, list)) or len(batch) != n:
-            raise ValueError(f"argument 'batch': objective {self.name!r} takes {self.batch_kind}: a tuple of {n} tensors")
+            raise ValueError(f"argument 'batch': objective {self.name!r} takes {self.batch_kind}: "
+                             f"a tuple of {n} tensors")
         xs = tuple(self.model.check_observations(b, f"batch[{i}]") for i, b in enumerate(batch))
         if any(len(x) != len(xs[0]) for x in xs):
             raise ValueError(f"argument 'batch': the {n} tensors must have the same batch size, "
@@ -274,7 +300,7 @@ class Objective(nn.Module):
 
     def loss(self, batch, step: int = 0, generator: torch.Generator | None = None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         q = self.encode_posterior(x)
         z = q.sample(g)
         params = self.decode_params(z)
@@ -288,6 +314,31 @@ class Objective(nn.Module):
                     step: int, generator: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The weighted extra terms (a scalar) and the named components to log."""
         return x.new_zeros(()), {}
+
+
+@torch.no_grad()
+def evaluate_loss(objective: Objective, batches, step: int = 0,
+                  generator: torch.Generator | None = None) -> dict[str, float]:
+    """Every term of ``objective.loss`` averaged over **all** ``batches`` (an iterable of batches),
+    each batch weighted by its size: the held-out loss (disentangling-vae returned the first batch's,
+    its #70). The objective is put in eval mode for the pass and restored after."""
+    was_training = objective.training
+    objective.eval()
+    sums: dict[str, float] = {}
+    total = 0
+    try:
+        for batch in batches:
+            first = batch if isinstance(batch, torch.Tensor) else batch[0]
+            n = len(first)
+            out = objective.loss(batch, step, generator)
+            for k, v in out.terms.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * n
+            total += n
+    finally:
+        objective.train(was_training)
+    if total == 0:
+        raise ValueError("argument 'batches' is empty")
+    return {k: v / total for k, v in sums.items()}
 
 
 def kl_normal(q: Posterior) -> torch.Tensor:

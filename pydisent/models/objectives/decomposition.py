@@ -40,7 +40,8 @@ IMQ_SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 def imq_mmd_dims(x: torch.Tensor, y: torch.Tensor, scales=IMQ_SCALES) -> torch.Tensor:
     """Mathieu et al.'s per-dimension IMQ MMD between samples ``x`` and ``y`` (both ``(B, Z)``, B >= 2)."""
     if x.shape != y.shape or x.ndim != 2:
-        raise ValueError(f"arguments 'x' and 'y' must both have shape (B, Z), got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(f"arguments 'x' and 'y' must both have shape (B, Z), "
+                         f"got {tuple(x.shape)} and {tuple(y.shape)}")
     B = x.shape[0]
     if B < 2:
         raise ValueError("the MMD needs at least 2 samples")
@@ -68,6 +69,8 @@ def inclusive_kl(prior, mean: torch.Tensor, logvar: torch.Tensor, generator=None
 
 @register_objective
 class DecompositionVAE(Objective):
+    """Mathieu et al. 2019: ``L = rec + beta KL + alpha D(q(z), p(z))`` with a structured prior."""
+
     name = "decomposition_vae"
     defaults = {"beta": 1.0, "alpha": 0.0, "divergence": "kl", "num_samples": 1}
 
@@ -86,7 +89,7 @@ class DecompositionVAE(Objective):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         K = self.hparams["num_samples"]
         q = self.encode_posterior(x)
         zs = q.sample(g, num_samples=K)                                  # (K, B, Z)
@@ -122,7 +125,7 @@ def iwae_bound(objective: Objective, x: torch.Tensor, num_samples: int = 50,
     if K < 1:
         raise ValueError(f"argument 'num_samples' must be >= 1, got {num_samples!r}")
     (x,) = objective.split_batch(x, 1)
-    g = generator if generator is not None else objective.default_generator(x.device)
+    g = objective.step_generator(generator, x.device)
     q = objective.model.encode(x)
     zs = q.sample(g, num_samples=K)
     params = objective.model.decode(zs.reshape(-1, zs.shape[-1]))

@@ -61,6 +61,8 @@ class _DIP(Objective):
 
 @register_objective
 class DIPVAEI(_DIP):
+    """DIP-VAE-I: match ``Cov[mu(x)]`` to the identity."""
+
     name = "dip_vae_i"
     kind = "i"
     defaults = {"lambda_od": 5.0, "lambda_d": 50.0}
@@ -68,6 +70,8 @@ class DIPVAEI(_DIP):
 
 @register_objective
 class DIPVAEII(_DIP):
+    """DIP-VAE-II: match ``E[diag var] + Cov[mu(x)]`` to the identity."""
+
     name = "dip_vae_ii"
     kind = "ii"
     defaults = {"lambda_od": 5.0, "lambda_d": 5.0}

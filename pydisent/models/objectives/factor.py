@@ -51,6 +51,8 @@ def permute_dims(z: torch.Tensor, generator: torch.Generator | None = None) -> t
 
 @register_objective
 class FactorVAE(Objective):
+    """FactorVAE (Kim & Mnih 2018): ``L = rec + KL + gamma E[logit_0 - logit_1]``, discriminator aside."""
+
     name = "factor_vae"
     defaults = {"gamma": 30.0, "disc_width": 1000, "disc_layers": 6}
     aux_optimizer_defaults = {"optimizer": "adam", "lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}
@@ -90,7 +92,7 @@ class FactorVAE(Objective):
 
     def aux_loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         if self._cache is not None and self._cache[0] is x:
             z = self._cache[1]
         else:  # called without loss() on this batch: draw the codes afresh

@@ -33,8 +33,8 @@ expectation, lower variance; with ``alpha = gamma = 1`` this is disentanglement_
 (beta - 1) TC`` with ``beta < 1`` rewards TC (disent #3)).
 
 Defaults: ``alpha = gamma = 1``, ``beta = 6`` (middle of disentanglement_lib's sweep 1..10;
-the paper's dSprites runs use 6), ``estimator="mss"`` (the paper's), ``dataset_size`` from the
-trainer (``len(dataset)``; required).
+disentangling-vae uses 6.4), ``estimator="mss"`` (the paper's), ``dataset_size`` from the trainer
+(``len(dataset)``; required).
 """
 
 from __future__ import annotations
@@ -105,6 +105,8 @@ def tc_decomposition(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor, 
 
 @register_objective
 class BetaTCVAE(Objective):
+    """beta-TCVAE (Chen et al. 2018): ``L = rec + alpha MI + beta TC + gamma DWKL``, MSS or MWS estimator."""
+
     name = "beta_tcvae"
     defaults = {"alpha": 1.0, "beta": 6.0, "gamma": 1.0, "estimator": "mss", "dataset_size": 0,
                 "analytic_kl": True}
@@ -113,7 +115,8 @@ class BetaTCVAE(Objective):
 
     def validate(self):
         if self.hparams["estimator"] not in ESTIMATORS:
-            raise ValueError(f"hyperparameter 'estimator' must be one of {ESTIMATORS}, got {self.hparams['estimator']!r}")
+            raise ValueError(f"hyperparameter 'estimator' must be one of {ESTIMATORS}, "
+                             f"got {self.hparams['estimator']!r}")
         if self.hparams["dataset_size"] < 0:
             raise ValueError(f"hyperparameter 'dataset_size' must be >= 0, got {self.hparams['dataset_size']}")
         if not self.prior.factorised:

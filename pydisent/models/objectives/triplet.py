@@ -16,8 +16,8 @@ means ``mu_a, mu_p, mu_n`` is added unscaled by the reduction:
   negative difference scaled by ``s``: ``dn = where(shared_an, s (mu_a - mu_n), mu_a - mu_n)``.
   ``s`` (``share_scale``) falls linearly from ``share_scale_start = 1.0`` to ``share_scale_end =
   0.5`` over ``share_scale_steps`` (msc-research's ``adanegtvae_up_ratio`` schedule over the whole
-  run: set it to the run length; ``0`` uses the attribute ``share_scale`` as given, e.g. by a
-  trainer schedule).
+  run: ``pydisent.train`` sets it to the run length when not given; ``0`` uses the attribute
+  ``share_scale`` as given, e.g. by a trainer schedule).
 * ``ada_tvae_d`` (disent ``DataOverlapTripletVae``, unsupervised, single observations): ``num_triplets``
   index triples drawn with replacement from the minibatch, positive and negative swapped where
   the *data* distance ``d(x_a, x_p) > d(x_a, x_n)`` (``overlap_distance``: per-element mean of the
@@ -25,9 +25,9 @@ means ``mu_a, mu_p, mu_n`` is added unscaled by the reduction:
   Ada-TVAE term on those posteriors.
 
 Defaults: the thesis' runs (research/part02 submit scripts): disent's per-element-mean
-``reduction="mean"`` with ``likelihood="mse"``, ``beta = 0.01``, ``margin = 10``, ``scale = 1``,
-``p = 1``, ``thresh_ratio = 0.5``; Adam lr 1e-3, batch 256, latent 25, 86,400 steps ("longmed").
-``num_triplets = 1024`` (disent's dataclass).
+``reduction="mean"`` with ``likelihood="mse"``, ``beta = 0.01``, ``triplet_margin = 10``,
+``triplet_scale = 1``, ``triplet_p = 1``, ``thresh_ratio = 0.5``; Adam lr 1e-3, batch 256, latent 25,
+86,400 steps ("longmed"). ``num_triplets = 1024`` (disent's dataclass).
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ class _TripletBase(Objective):
 
 @register_objective
 class TVAE(_TripletBase):
+    """TVAE: ``L = rec + beta KL + triplet(mu_a - mu_p, mu_a - mu_n)`` on ground-truth triplets."""
+
     name = "tvae"
     batch_kind = "triplets"
     sampler_defaults = {"mode": "manhattan_scaled"}
@@ -113,7 +115,7 @@ class TVAE(_TripletBase):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         xs = self.split_batch(batch, 3)
-        g = generator if generator is not None else self.default_generator(xs[0].device)
+        g = self.step_generator(generator, xs[0].device)
         q, rec, kl = self.vae_terms(xs, g)
         mu_a, mu_p, mu_n = q.mean.chunk(3)
         trip, terms = self.triplet_term(mu_a, mu_p, mu_n, step)
@@ -146,6 +148,8 @@ _ADA_DEFAULTS = {"thresh_ratio": 0.5, "share_scale": 0.95, "share_scale_start": 
 
 @register_objective
 class AdaTVAE(_AdaShare, TVAE):
+    """Ada-TVAE (supervised): the a-n shared dimensions scaled by ``s`` (1.0 -> 0.5)."""
+
     name = "ada_tvae"
     defaults = {**_TripletBase.defaults, **_ADA_DEFAULTS}
 
@@ -155,6 +159,8 @@ class AdaTVAE(_AdaShare, TVAE):
 
 @register_objective
 class AdaTVAEData(_AdaShare, _TripletBase):
+    """Ada-TVAE-D (unsupervised): Ada-TVAE on triplets mined in the batch by the data distance."""
+
     name = "ada_tvae_d"
     batch_kind = "single"
     defaults = {**_TripletBase.defaults, **_ADA_DEFAULTS, "num_triplets": 1024, "overlap_distance": "mse"}
@@ -169,7 +175,7 @@ class AdaTVAEData(_AdaShare, _TripletBase):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         (x,) = self.split_batch(batch, 1)
-        g = generator if generator is not None else self.default_generator(x.device)
+        g = self.step_generator(generator, x.device)
         q, rec, kl = self.vae_terms((x,), g)
         a, p, n = mine_triplets(x, self.hparams["num_triplets"], g, self.hparams["overlap_distance"])
         trip, terms = self.ada_term(q.mean[a], q.mean[p], q.mean[n], step)

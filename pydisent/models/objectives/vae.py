@@ -18,6 +18,8 @@ from pydisent.models.objectives.base import Objective, register_objective
 
 @register_objective
 class VAE(Objective):
+    """VAE (Kingma & Welling 2014): ``L = rec + KL(q(z|x) || p(z))``."""
+
     name = "vae"
     defaults = {}
 
@@ -28,6 +30,8 @@ class VAE(Objective):
 
 @register_objective
 class BetaVAE(Objective):
+    """beta-VAE (Higgins et al. 2017): ``L = rec + beta KL``, beta 4."""
+
     name = "beta_vae"
     defaults = {"beta": 4.0}
 
@@ -42,6 +46,8 @@ class BetaVAE(Objective):
 
 @register_objective
 class AnnealedVAE(Objective):
+    """Capacity-annealed beta-VAE (Burgess et al. 2018): ``L = rec + gamma |E_x KL - C(step)|``."""
+
     name = "annealed_vae"
     defaults = {"gamma": 1000.0, "c_max": 25.0, "c_start": 0.0, "c_steps": 100_000, "c": 0.0}
 

@@ -91,7 +91,7 @@ class _AdaVAE(Objective):
 
     def loss(self, batch, step: int = 0, generator=None) -> LossOutput:
         x0, x1 = self.split_batch(batch, 2)
-        g = generator if generator is not None else self.default_generator(x0.device)
+        g = self.step_generator(generator, x0.device)
         # one encoder call for both halves: the same function, half the launches
         q = self.encode_posterior(torch.cat([x0, x1]))
         n = len(x0)
@@ -109,11 +109,15 @@ class _AdaVAE(Objective):
 
 @register_objective
 class AdaGVAE(_AdaVAE):
+    """Ada-GVAE: shared dimensions averaged arithmetically (mean of means and of variances)."""
+
     name = "ada_gvae"
     average = "gvae"
 
 
 @register_objective
 class AdaMLVAE(_AdaVAE):
+    """Ada-ML-VAE: shared dimensions replaced by the product of the two Gaussians."""
+
     name = "ada_ml_vae"
     average = "ml_vae"

@@ -180,3 +180,71 @@ def test_losses_are_float32_under_bf16_autocast(name):
         out = obj.loss(x, 0, torch.Generator().manual_seed(0))
     assert out.total.dtype == torch.float32 and torch.isfinite(out.total)
     assert out.total.item() == pytest.approx(ref.total.item(), rel=0.05)
+
+
+def test_bad_generator_is_named():
+    obj = make_objective("beta_vae", (5,), **KW)
+    with pytest.raises(TypeError, match="'generator'"):
+        obj.loss(torch.rand(4, 5), 0, np.random.default_rng(0))
+    if torch.cuda.is_available():
+        with pytest.raises(ValueError, match="'generator'"):
+            obj.cuda().loss(torch.rand(4, 5).cuda(), 0, torch.Generator())
+
+
+def test_foreign_weights_are_refused_not_ignored():
+    # disentangling-vae loads with strict=False and silently ignores keys (its #11 in the spec): here a
+    # state dict of another objective or architecture raises
+    fvae = make_objective("factor_vae", (5,), **KW, disc_width=8)
+    bvae = make_objective("beta_vae", (5,), **KW)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        bvae.load_state_dict(fvae.state_dict())
+    with pytest.raises(RuntimeError, match="Missing key"):
+        fvae.load_state_dict(bvae.state_dict())
+    wide = make_objective("beta_vae", (5,), latent_dim=3, architecture="mlp", arch_options={"hidden": [16]})
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        wide.load_state_dict(bvae.state_dict())
+
+
+def test_evaluate_loss_averages_every_batch():
+    from pydisent.models import evaluate_loss
+
+    obj = make_objective("ae", (5,), **KW)
+    batches = [torch.rand(4, 5), torch.rand(2, 5) * 10, torch.rand(6, 5)]
+    got = evaluate_loss(obj, batches)
+    per = [obj.loss(b).terms["loss"].item() for b in batches]
+    assert got["loss"] == pytest.approx((4 * per[0] + 2 * per[1] + 6 * per[2]) / 12, rel=1e-6)
+    assert got["loss"] != pytest.approx(per[0])  # not the first batch's (disentangling-vae #70)
+    assert obj.training
+    with pytest.raises(ValueError, match="'batches'"):
+        evaluate_loss(obj, [])
+
+
+def test_config_of_instances_round_trips():
+    import json
+
+    from pydisent.models import make_likelihood, make_prior
+
+    prior = make_prior({"name": "anisotropic", "scales": [0.5, 1.0, 2.0]}, 3)
+    obj = make_objective("decomposition_vae", (5,), **KW, prior=prior,
+                         likelihood=make_likelihood({"name": "laplace", "scale": 0.5}))
+    cfg = json.loads(json.dumps(obj.config()))
+    assert cfg["hparams"]["prior"]["name"] == "anisotropic" and cfg["hparams"]["likelihood"]["scale"] == 0.5
+    back = make_objective_from_config(cfg)
+    back.load_state_dict(obj.state_dict())
+    torch.testing.assert_close(back.prior.log_scale, obj.prior.log_scale)
+    x = torch.rand(4, 5)
+    torch.testing.assert_close(back.loss(x, 0, torch.Generator().manual_seed(0)).total,
+                               obj.loss(x, 0, torch.Generator().manual_seed(0)).total)
+
+
+@pytest.mark.parametrize("name", sorted(set(OBJECTIVES) - {"tied_ae"}))
+def test_every_objective_runs_on_the_dlib_conv_net(name):
+    hp = {"dataset_size": 100} if name == "beta_tcvae" else {}
+    if name == "factor_vae":
+        hp = {"disc_width": 16}
+    obj = make_objective(name, (1, 64, 64), latent_dim=4, **hp)
+    assert obj.model.arch_config["name"] == "conv64"
+    out = obj.loss(_batch(obj, B=3, shape=(1, 64, 64)), 0, torch.Generator().manual_seed(0))
+    out.total.backward()
+    assert torch.isfinite(out.total)
+    assert all(p.grad is not None for p in obj.model.encoder.parameters())

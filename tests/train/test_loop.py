@@ -43,7 +43,8 @@ def test_seeded_runs_repeat_and_differ(tmp_path):
     assert torch.equal(torch.rand(3), ref)
 
 
-@pytest.mark.parametrize("objective,schedules", [("beta_vae", {"beta": "linear(1, 8, 10)", "lr": "cosine(1e-3, 1e-4, 12)"}),
+@pytest.mark.parametrize("objective,schedules", [("beta_vae", {"beta": "linear(1, 8, 10)",
+                                                              "lr": "cosine(1e-3, 1e-4, 12)"}),
                                                  ("annealed_vae", None)])
 def test_resume_is_bit_identical(tmp_path, objective, schedules):
     common = dict(KW, steps=12, checkpoint_every=4, keep_checkpoints=None, schedules=schedules, seed=7)
@@ -101,7 +102,8 @@ def test_foreign_checkpoints_are_refused(tmp_path):
     state = torch.load(path, weights_only=True)
     state["pydisent_version"] = "0.0.1"
     torch.save(state, path)
-    with pytest.raises(ck.CheckpointError, match=r"written by pydisent 0\.0\.1, this is pydisent " + pydisent.__version__):
+    version = pydisent.__version__
+    with pytest.raises(ck.CheckpointError, match=r"written by pydisent 0\.0\.1, this is pydisent " + version):
         T.train("vae", "xysquares", steps=4, out=tmp_path / "r", resume=True, quiet=True)
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
     with pytest.raises(ck.CheckpointError, match="not a pydisent training checkpoint"):
@@ -116,7 +118,9 @@ def test_foreign_checkpoints_are_refused(tmp_path):
 def _nan_objective(at_step):
     from pydisent.models import make_objective
 
-    obj = make_objective("vae", (3, 8, 8), latent_dim=4, arch_options={"hidden": [32]})
+    with torch.random.fork_rng():
+        torch.manual_seed(0)  # the same initial weights for every instance
+        obj = make_objective("vae", (3, 8, 8), latent_dim=4, arch_options={"hidden": [32]})
     plain = obj.loss
 
     def loss(batch, step=0, generator=None):
@@ -131,6 +135,7 @@ def _nan_objective(at_step):
 
 def test_nan_guard_names_step_term_and_checkpoint(tmp_path):
     kw = {k: v for k, v in KW.items() if k not in ("latent_dim", "arch_options")}
+    kw["log_every"] = 1  # so that the resumed log can be compared record by record
     with pytest.raises(T.NonFiniteLossError) as e:
         T.train(_nan_objective(5), "xysquares", steps=20, out=tmp_path / "r", checkpoint_every=2, **kw)
     err = e.value
@@ -140,9 +145,13 @@ def test_nan_guard_names_step_term_and_checkpoint(tmp_path):
     assert state["step"] == 5 and all(torch.isfinite(v).all() for v in state["model"].values()
                                       if isinstance(v, torch.Tensor))
     assert json.loads((tmp_path / "r" / "summary.json").read_text())["status"] == "diverged"
-    # the state before the bad step resumes (here with an objective that no longer diverges)
-    run = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "r", resume=err.checkpoint, quiet=True)
+    # the checkpoint is the state at the start of the bad step (weights, optimiser, data and noise
+    # generators): resumed with an objective that no longer diverges it continues the clean run exactly
+    run = T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "r", resume=err.checkpoint, quiet=True,
+                  prefetch=0)
     assert run.step == 8 and all(np.isfinite(r["loss"]) for r in run.records)
+    T.train(_nan_objective(-1), "xysquares", steps=8, out=tmp_path / "clean", checkpoint_every=2, **kw)
+    assert _losses(tmp_path / "clean") == _losses(tmp_path / "r")
 
 
 def test_batch_source_pairs_and_triplets():
@@ -186,6 +195,8 @@ def test_handed_in_generators(tmp_path):
     ({"device": "tpu"}, ValueError, "argument 'device'"),
     ({"precision": "fp8"}, ValueError, "argument 'precision'"),
     ({"precision": "fp16"}, ValueError, "needs device 'cuda'"),
+    ({"memory_format": "nhwc"}, ValueError, "argument 'memory_format'"),
+    ({"data_shards": 3}, ValueError, "argument 'data_shards'"),
     ({"log_every": 0}, ValueError, "argument 'log_every'"),
     ({"grad_clip": -1.0}, ValueError, "argument 'grad_clip'"),
     ({"hparams": {"bta": 1.0}}, ValueError, "argument 'hparams'.*known"),
@@ -211,3 +222,69 @@ def test_unknown_names_list_valid_ones():
         T.train(3, "xysquares", steps=1, quiet=True)
     with pytest.raises(TypeError, match="argument 'dataset'"):
         T.train("vae", object(), steps=1, quiet=True)
+
+
+def test_every_objective_runs_through_the_trainer_channels_last(tmp_path):
+    """Each registered objective, on the conv64 architecture in channels-last order (the trainer's
+    default for image models): a few steps, finite terms, a checkpoint that reloads."""
+    from pydisent.models import OBJECTIVES
+
+    small = {"factor_vae": {"disc_width": 32, "disc_layers": 2}, "ada_tvae_d": {"num_triplets": 16}}
+    for name, cls in sorted(OBJECTIVES.items()):
+        run = T.train(name, "xysquares", steps=2, batch_size=4, log_every=1, quiet=True, out=tmp_path / name,
+                      hparams={k: v for k, v in small.get(name, {}).items() if k in cls.defaults}, latent_dim=4)
+        assert run.config["memory_format"] == "auto"
+        assert all(np.isfinite(v) for r in run.records for k, v in r.items() if isinstance(v, float)), name
+        assert T.load_run(tmp_path / name).step == 2
+        if name == "beta_tcvae":  # filled from the dataset (N of log(N M))
+            assert run.config["hparams"]["dataset_size"] == 8**6
+        if "share_scale_steps" in cls.defaults:  # msc-research: the share scale ramps over the whole run
+            assert run.config["hparams"]["share_scale_steps"] == 2
+
+
+def test_resume_is_bit_identical_conv_channels_last(tmp_path):
+    common = dict(steps=6, batch_size=4, log_every=1, checkpoint_every=3, quiet=True, latent_dim=4, seed=1)
+    T.train("factor_vae", "xysquares", out=tmp_path / "full", hparams={"disc_width": 32, "disc_layers": 2}, **common)
+    T.train("factor_vae", "xysquares", out=tmp_path / "part", hparams={"disc_width": 32, "disc_layers": 2},
+            **{**common, "steps": 3})
+    T.train("factor_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
+    assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
+    full, part = T.read_log(tmp_path / "full"), T.read_log(tmp_path / "part")
+    assert [set(r) for r in full] == [set(r) for r in part] and "aux/disc_loss" in full[0]
+    assert [r["aux/disc_loss"] for r in full] == [r["aux/disc_loss"] for r in part]
+
+
+def test_bf16_autocast_on_the_cpu(tmp_path):
+    common = dict(steps=4, batch_size=4, log_every=1, checkpoint_every=2, quiet=True, latent_dim=4, precision="bf16")
+    full = T.train("beta_vae", "xysquares", out=tmp_path / "full", **common)
+    assert full.config["precision"] == "bf16" and all(np.isfinite(r["loss"]) for r in full.records)
+    T.train("beta_vae", "xysquares", out=tmp_path / "part", **{**common, "steps": 2})
+    T.train("beta_vae", "xysquares", out=tmp_path / "part", resume=True, **common)
+    assert _losses(tmp_path / "full") == _losses(tmp_path / "part")
+
+
+def test_prefetch_changes_nothing(tmp_path):
+    """The background thread draws the same batches; a checkpoint taken while it runs ahead holds the
+    state after the batches consumed, so a resume without prefetching continues the same stream."""
+    common = dict(KW, steps=8, seed=2, checkpoint_every=3, keep_checkpoints=None, log_every=1)
+    a = T.train("ada_gvae", "xysquares", prefetch=0, **common)
+    b = T.train("ada_gvae", "xysquares", prefetch=3, out=tmp_path / "b", **common)
+    assert [r["loss"] for r in a.records] == [r["loss"] for r in b.records]
+    T.train("ada_gvae", "xysquares", prefetch=3, out=tmp_path / "c", **{**common, "steps": 3})
+    T.train("ada_gvae", "xysquares", prefetch=0, out=tmp_path / "c", resume=True, **common)
+    assert _losses(tmp_path / "b") == _losses(tmp_path / "c")
+    with pytest.raises(ValueError, match="argument 'prefetch'"):
+        T.train("vae", "xysquares", prefetch=-1, **{**KW, "steps": 1})
+
+
+def test_tensorboard_optional(tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(ImportError, match="pip install tensorboard"):
+            T.train("vae", "xysquares", steps=1, out=tmp_path / "r", tensorboard=True, **KW)
+        run = T.train("vae", "xysquares", steps=2, out=tmp_path / "s", **KW)  # auto: silently without
+        assert run.status == "finished" and not (tmp_path / "s" / "tensorboard").exists()
+    else:
+        T.train("vae", "xysquares", steps=2, out=tmp_path / "r", tensorboard=True, **KW)
+        assert any((tmp_path / "r" / "tensorboard").iterdir())

@@ -5,7 +5,14 @@ import math
 import pytest
 
 from pydisent.train.schedules import (
-    Constant, Cosine, Cyclic, Linear, Step, as_schedule, make_schedule, parse_schedule,
+    Constant,
+    Cosine,
+    Cyclic,
+    Linear,
+    Step,
+    as_schedule,
+    make_schedule,
+    parse_schedule,
 )
 
 
@@ -37,8 +44,8 @@ def test_step_hand_values():
     assert [s(t) for t in (0, 99, 100, 199, 200, 10**6)] == [1e-3, 1e-3, 1e-4, 1e-4, 1e-5, 1e-5]
 
 
-@pytest.mark.parametrize("sched", [Constant(3.0), Linear(0, 4, 10, 2), Cosine(1, 0, 5), Cyclic(0, 1, 7, 0.3, "cosine", 3, 1),
-                                   Step([1, 2], [5])])
+@pytest.mark.parametrize("sched", [Constant(3.0), Linear(0, 4, 10, 2), Cosine(1, 0, 5),
+                                   Cyclic(0, 1, 7, 0.3, "cosine", 3, 1), Step([1, 2], [5])])
 def test_round_trip(sched):
     again = make_schedule(sched.to_dict())
     assert again == sched and [again(t) for t in range(30)] == [sched(t) for t in range(30)]
