@@ -13,6 +13,7 @@ the one message format of the package::
     k = check(k, "k", Interval(int, 1, None))              # an integer >= 1
     p = check(p, "swap_chance", Interval(float, 0, 1))     # a real number in [0, 1]
     backend = check_backend(backend, ("auto", "cpu", "cuda", "torch"))
+    condensed = check_bool(condensed, "condensed")         # True/False (numpy bools too), no truthiness
 
 Tensor checks (:func:`as_tensor`, :func:`check_float`, :func:`check_rank`, :func:`check_finite`,
 :func:`check_same_device`) use the same format. The C++ kernels keep their own ``PYDISENT_CHECK`` at the
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -97,7 +98,8 @@ class Interval:
 
     def check(self, value, name: str):
         if isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"argument '{name}' must be {'an integer' if self.kind is int else 'a real number'}, got bool")
+            kind = "an integer" if self.kind is int else "a real number"
+            raise TypeError(f"argument '{name}' must be {kind}, got bool")
         if self.kind is int:
             if not isinstance(value, (numbers.Integral, np.integer)):
                 raise TypeError(f"argument '{name}' must be an integer, got {type(value).__name__}")
@@ -127,6 +129,13 @@ def check(value, name: str, constraint):
 def check_positive_int(v, name: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (``Interval(int, minimum, None)``)."""
     return Interval(int, minimum, None).check(v, name)
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` as a ``bool`` if it is one (Python or numpy); ``TypeError`` otherwise (no truthiness)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"argument '{name}' must be a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def check_backend(backend, choices: Sequence[str]) -> str:

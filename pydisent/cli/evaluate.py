@@ -78,8 +78,8 @@ def _format(v) -> str:
 
 
 def run(args) -> int:
-    import torch
 
+    from pydisent import provenance
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, default_metrics, evaluate
     from pydisent.metrics._registry import resolve
@@ -114,7 +114,7 @@ def run(args) -> int:
     _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
-                   "results": results, "seconds": timings, "torch": torch.__version__}
+                   "results": results, "seconds": timings, "provenance": provenance(args.device)}
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=1, default=float)
     return 0
@@ -135,4 +135,5 @@ def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds)

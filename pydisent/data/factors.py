@@ -9,7 +9,7 @@ positions ``0..s_k-1``. All methods are vectorised over batches and take the RNG
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -196,7 +196,8 @@ class FactorSpace:
         starts = np.zeros(1, dtype=np.int64) if start is None else np.atleast_1d(np.asarray(start, dtype=np.int64))
         if starts.size and (starts.min() < 0 or starts.max() >= s):
             raise ValueError(f"argument 'start' must be in [0, {s}), got {starts}")
-        cycle = np.concatenate([np.arange(s), np.arange(s - 2, 0, -1)]).astype(np.int64) if s > 1 else np.zeros(1, np.int64)
+        cycle = (np.concatenate([np.arange(s), np.arange(s - 2, 0, -1)]).astype(np.int64) if s > 1
+                 else np.zeros(1, np.int64))
         if mode == "cycle":
             rows = np.broadcast_to(cycle, (len(starts), len(cycle)))
         elif mode == "cycle_from_start":
@@ -220,7 +221,8 @@ class FactorSpace:
         if mode == "interval":
             vals = np.broadcast_to(self.traversal_values(k, num, mode), (len(base), num or int(self._sizes[k])))
         else:
-            vals = self.traversal_values(k, num, mode, start=base[:, k]) if len(base) else np.zeros((0, num or 1), np.int64)
+            vals = (self.traversal_values(k, num, mode, start=base[:, k]) if len(base)
+                    else np.zeros((0, num or 1), np.int64))
             vals = np.asarray(vals).reshape(len(base), -1)
         out = np.repeat(base[:, None, :], vals.shape[1], axis=1)
         out[:, :, k] = vals

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._validation import Options, check, check_positive_int
 from pydisent._rng import as_rng
+from pydisent._validation import Options, check, check_positive_int
 
 PRESETS = {
     # Mathieu et al. 2019 (scripts/gen_pinwheel_small.sh): 4 arms, 100 points each (train and test)

@@ -28,8 +28,15 @@ import torch
 from pydisent._validation import Options, check, check_positive_int
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
-from pydisent.data.files import (H5Array, MissingDataError, find_data, gather, load_npz_array, optional_import,
-                                 read_norb_matrix)
+from pydisent.data.files import (
+    H5Array,
+    MissingDataError,
+    find_data,
+    gather,
+    load_npz_array,
+    optional_import,
+    read_norb_matrix,
+)
 from pydisent.data.registry import register_dataset
 
 
@@ -214,7 +221,8 @@ class Cars3D(ArrayDataset):
         for f in files:
             mat = sio.loadmat(f)
             if "im" not in mat:
-                raise ValueError(f"Cars3D: {str(f)!r} has no array 'im' (keys: {sorted(k for k in mat if not k.startswith('__'))})")
+                keys = sorted(k for k in mat if not k.startswith("__"))
+                raise ValueError(f"Cars3D: {str(f)!r} has no array 'im' (keys: {keys})")
             im = mat["im"]
             if im.ndim != 5 or im.shape[2:] != (3, 24, 4):
                 raise ValueError(f"Cars3D: 'im' in {str(f)!r} must have shape (H, W, 3, 24, 4), got {im.shape}")

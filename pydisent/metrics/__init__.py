@@ -19,9 +19,9 @@ from pydisent.metrics._subject import Generator, Sampler, Subject, as_subject
 
 # Metric modules register themselves on import; this list is the only place they are named.
 _MODULES: tuple[str, ...] = (
-    "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity_explicitness", "_sap", "_irs", "_unsupervised", "_downstream",
-    "_sparsity", "_prior_divergence", "_flatness", "_ground_truth_correlation", "_linearity", "_factored_components",
-    "_geometry_score", "_topological_disentanglement",
+    "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity_explicitness", "_sap", "_irs", "_unsupervised",
+    "_downstream", "_sparsity", "_prior_divergence", "_flatness", "_ground_truth_correlation", "_linearity",
+    "_factored_components", "_geometry_score", "_topological_disentanglement",
 )
 
 for _m in _MODULES:

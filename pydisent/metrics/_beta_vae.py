@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._validation import as_tensor
 from pydisent._rng import randint
+from pydisent._validation import as_tensor
 from pydisent.metrics._arrays import as_codes, check_positive_int, seed_from, to_numpy
 from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._estimators import _quiet, check_solver, logistic_regression

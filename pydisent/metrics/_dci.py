@@ -10,8 +10,15 @@ import torch
 
 from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (_forest_tables, gbt_replay, gradient_boosting, gradient_importance,
-                                          hist_gradient_boosting, parallel_map, predict_from_raw)
+from pydisent.metrics._estimators import (
+    _forest_tables,
+    gbt_replay,
+    gradient_boosting,
+    gradient_importance,
+    hist_gradient_boosting,
+    parallel_map,
+    predict_from_raw,
+)
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 

@@ -7,8 +7,14 @@ import numpy as np
 
 from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (ConstantClassifier, check_solver, gradient_boosting, hist_gradient_boosting,
-                                          logistic_regression_cv, parallel_map)
+from pydisent.metrics._estimators import (
+    ConstantClassifier,
+    check_solver,
+    gradient_boosting,
+    hist_gradient_boosting,
+    logistic_regression_cv,
+    parallel_map,
+)
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 

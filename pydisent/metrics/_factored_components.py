@@ -5,10 +5,10 @@ correlation (:mod:`pydisent.metrics._ground_truth_correlation`) and the linearit
 from __future__ import annotations
 
 from pydisent._validation import check_positive_int
-from pydisent.metrics._registry import register
-from pydisent.metrics._traversals import check_backend, check_repeats
 from pydisent.metrics._ground_truth_correlation import distances_streamed, ground_truth_correlation, sample_all
 from pydisent.metrics._linearity import linearity, linearity_from_codes
+from pydisent.metrics._registry import register
+from pydisent.metrics._traversals import check_backend, check_repeats
 
 
 def factored_components(traversals, traversal_observations=None, *, global_codes=None, global_observations=None,
@@ -24,7 +24,9 @@ def factored_components(traversals, traversal_observations=None, *, global_codes
     return dict(sorted(out.items()))
 
 
-@register("factored_components", factored_components, headline=('distances.rcorr_ground_latent.l1.factor', 'linearity.linear_ratio.var', 'linearity.axis_ratio.var'), default=False)
+@register("factored_components", factored_components, default=False,
+          headline=("distances.rcorr_ground_latent.l1.factor", "linearity.linear_ratio.var",
+                    "linearity.axis_ratio.var"))
 def evaluate_factored_components(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
                                  repeats: int = 1024, backend: str = "auto") -> dict:
     """Factored components (msc-research): ground-truth correlation plus linearity/axis alignment on shared traversals.

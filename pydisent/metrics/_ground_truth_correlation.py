@@ -47,25 +47,24 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._validation import as_tensor, check_finite, check_float
+from pydisent._dispatch import resolve_backend
 from pydisent._rng import as_rng
+from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
 from pydisent.metrics._registry import ALIASES, register
 from pydisent.metrics._traversals import (
+    ImageBatch,
     check_backend,
     check_repeats,
     check_traversals,
     geometric_mean,
-    ImageBatch,
     iter_observation_chunks,
     no_active_factors,
     sample_active_traversals,
     sample_triplets,
     warn_notes,
 )
-from pydisent._dispatch import resolve_backend
 from pydisent.ops.paired import _paired, _paired_image
 from pydisent.ops.rank import pearson, rankdata
-from pydisent._validation import check_positive_int
 
 # (key fragment, space a, space b): the pairs of spaces compared; latent pairs exist per L1/L2.
 _PAIRS = [("ground_data", "ground", "data")] + [
@@ -107,7 +106,8 @@ def image_pair_distances(batch: ImageBatch, ia: torch.Tensor, ib: torch.Tensor, 
     C, s, D = images.shape
     base = torch.arange(C, device=images.device)[:, None] * s
     scale = torch.as_tensor(batch.channel_scale, dtype=torch.float64)
-    return _paired_image(images.reshape(C * s, D), base + ia, base + ib, scale, "torch" if backend == "torch" else "cpu")
+    path = "torch" if backend == "torch" else "cpu"
+    return _paired_image(images.reshape(C * s, D), base + ia, base + ib, scale, path)
 
 
 def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: torch.Tensor | None,
@@ -297,7 +297,8 @@ def _check_global(codes, factors, observations, z, device):
     if not codes.is_floating_point():
         codes = codes.to(torch.float32)
     if codes.dim() != 3 or codes.shape[2] != z or codes.shape[1] < 1 or codes.shape[0] < 1:
-        raise ValueError(f"argument 'global_codes' must have shape (repeats, subset_size, {z}), got {tuple(codes.shape)}")
+        raise ValueError(f"argument 'global_codes' must have shape (repeats, subset_size, {z}), "
+                         f"got {tuple(codes.shape)}")
     check_finite(codes, "global_codes")
     if factors is None:
         raise ValueError("argument 'global_factors' is required with 'global_codes' (the ground distances)")
@@ -352,10 +353,11 @@ def distances_streamed(source, encoder, rng, active, trav, glob, num_samples, ba
     return out, kept
 
 
-@register("ground_truth_correlation", ground_truth_correlation, headline=('distances.rcorr_ground_latent.l1.factor', 'distances.rcorr_ground_latent.l2.factor'))
+@register("ground_truth_correlation", ground_truth_correlation,
+          headline=("distances.rcorr_ground_latent.l1.factor", "distances.rcorr_ground_latent.l2.factor"))
 def evaluate_ground_truth_correlation(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
                                       repeats: int = 1024, backend: str = "auto") -> dict:
-    """Ground-truth correlation (msc-research): Spearman/Pearson/same-order agreement of ground, data and latent distances.
+    """Ground-truth correlation (msc-research): rank/linear/order agreement of ground, data and latent distances.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128) with ``num_samples``
     triplets each (64), and ``repeats`` global subsets of ``global_subset_size`` factor vectors (32).

@@ -44,11 +44,11 @@ requested metric whose needs the subject meets and raises ``ValueError`` naming 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from pydisent.metrics._subject import NEEDS
 from pydisent._validation import Options, check
+from pydisent.metrics._subject import NEEDS
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 
 from pydisent import _C
-from pydisent._validation import as_tensor, check_backend, check_finite, check_float, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import as_tensor, check_backend, check_finite, check_float, check_same_device
 
 PAIR_METRICS = ("manhattan", "euclidean", "sqeuclidean", "mse")
 

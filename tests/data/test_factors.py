@@ -1,4 +1,5 @@
-"""FactorSpace: index algebra, weak-supervision pairs, distance-ordered triplets."""
+"""pydisent.data.factors: FactorSpace index algebra, sampling, traversals, weak-supervision pairs and
+distance-ordered triplets."""
 
 from fractions import Fraction
 
@@ -27,6 +28,7 @@ def test_roundtrip_random_spaces(rng):
     allpos = fs.idx_to_pos(np.arange(fs.size))
     np.testing.assert_array_equal(allpos[:5], [[0, 0, 0], [0, 0, 1], [0, 0, 2], [0, 0, 3], [0, 1, 0]])
     assert len({tuple(p) for p in allpos}) == fs.size
+    np.testing.assert_array_equal(np.ravel_multi_index(allpos.T, fs.sizes), np.arange(fs.size))
 
 
 def test_traversals_all_modes_hold_others(rng):
@@ -38,6 +40,55 @@ def test_traversals_all_modes_hold_others(rng):
             others = [j for j in range(3) if j != k]
             np.testing.assert_array_equal(t[:, :, others], np.repeat(base[:, None, others], 7, axis=1))
             assert (t[:, :, k] >= 0).all() and (t[:, :, k] < fs.sizes[k]).all()
+
+
+def test_sampling_matches_dlib_column_order():
+    fs = FactorSpace([3, 5, 7])
+    a = fs.sample_factors(100, np.random.RandomState(0))
+    rs = np.random.RandomState(0)
+    b = np.stack([rs.randint(s, size=100) for s in (3, 5, 7)], axis=1)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_resample_other_factors_keeps(rng):
+    fs = FactorSpace([4, 4, 4], ["a", "b", "c"])
+    f = fs.sample_factors(200, rng)
+    g = fs.resample_other_factors(f, ["b"], rng)
+    np.testing.assert_array_equal(f[:, 1], g[:, 1])
+    assert (f[:, [0, 2]] != g[:, [0, 2]]).any()
+
+
+def test_index_bad_input():
+    fs = FactorSpace([2, 3], ["x", "y"])
+    with pytest.raises(ValueError, match="'factors' is out of range.*y"):
+        fs.pos_to_idx([[0, 3]])
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        fs.pos_to_idx([[0, 1, 2]])
+    with pytest.raises(ValueError, match="'indices'"):
+        fs.idx_to_pos([6])
+    with pytest.raises(ValueError, match="'sizes'"):
+        FactorSpace([2, 0])
+    with pytest.raises(ValueError, match="unknown factor name"):
+        fs.factor_index("z")
+
+
+def test_sample_traversals_vary_one_factor(rng):
+    fs = FactorSpace([5, 3, 4])
+    t = fs.sample_traversals(2, 7, rng)
+    assert t.shape == (7, 4, 3)
+    np.testing.assert_array_equal(t[:, :, 2], np.broadcast_to(np.arange(4), (7, 4)))
+    assert (t[:, :, :2] == t[:, :1, :2]).all()
+    t = fs.sample_traversals(0, 3, rng, num=3)
+    np.testing.assert_array_equal(t[0, :, 0], [0, 2, 4])
+
+
+def test_cyclic_traversal_starts_at_base(rng):
+    fs = FactorSpace([6, 2])
+    base = fs.sample_factors(10, rng)
+    t = fs.traversals(0, base, num=10, mode="cycle_from_start")
+    np.testing.assert_array_equal(t[:, 0, 0], base[:, 0])
+    np.testing.assert_array_equal(t[:, :, 1], np.repeat(base[:, 1:2], 10, axis=1))
+    np.testing.assert_array_equal(fs.traversal_values(0, mode="cycle", num=10), [0, 1, 2, 3, 4, 5, 4, 3, 2, 1])
 
 
 # -- pairs ---------------------------------------------------------------------------------------

@@ -510,8 +510,10 @@ def test_cuda_matches_cpu(rng):
         for x, g in zip(batch, got):
             assert_identical(g, vietoris_rips(x, threshold=thresh, return_generators=True))
     for x in (noisy_circle(rng, 80), cube(rng, 150), grid(rng, (6, 6, 3)), cube(rng, 1), cube(rng, 2), cube(rng, 0)):
-        assert_identical(vietoris_rips(torch.from_numpy(x).cuda(), return_generators=True), vietoris_rips(x, return_generators=True))
-        assert_identical(vietoris_rips(torch.from_numpy(x).float().cuda(), maxdim=0), vietoris_rips(x.astype(np.float32), maxdim=0))
+        assert_identical(vietoris_rips(torch.from_numpy(x).cuda(), return_generators=True),
+                         vietoris_rips(x, return_generators=True))
+        assert_identical(vietoris_rips(torch.from_numpy(x).float().cuda(), maxdim=0),
+                         vietoris_rips(x.astype(np.float32), maxdim=0))
     D = np.stack([distance_matrix(x, 0) for x in batch[:8]])
     for d, g in zip(D, vietoris_rips(torch.from_numpy(D).cuda(), distances=True)):
         assert_same(g, ripser_dm(d))

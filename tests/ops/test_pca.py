@@ -8,8 +8,7 @@ from pydisent import _C
 from pydisent._dispatch import ref
 from pydisent.ops import batched_pca
 from pydisent.ops.pca import MAX_DIM
-
-from conftest import HAS_CUDA
+from tests.conftest import HAS_CUDA
 
 BACKENDS = ["cpu", "torch"] + (["cuda"] if HAS_CUDA else [])
 
@@ -57,7 +56,8 @@ def check_eigenvalues(got, want, dtype, backend, x=None):
     bound = rtol * np.abs(want) + atol * scale + 1e-300
     if x is not None:
         eps = np.finfo(np.float64 if dtype == torch.float64 or backend == "cpu" else np.float32).eps
-        bound = bound + 64 * eps * (np.abs(np.asarray(x, dtype=np.float64)).reshape(len(x), -1).max(1, initial=0)[:, None] ** 2)
+        xmax = np.abs(np.asarray(x, dtype=np.float64)).reshape(len(x), -1).max(1, initial=0)[:, None]
+        bound = bound + 64 * eps * xmax**2
     assert (err <= bound).all(), f"max excess {np.max(err / bound):.3g}"
     assert (np.diff(got, axis=1) <= atol * scale).all(), "eigenvalues must be in descending order"
 

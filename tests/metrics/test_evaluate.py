@@ -8,24 +8,8 @@ import pytest
 import torch
 
 import pydisent.metrics as pm
-import test_metrics_suite_ref as ref
-from pydisent.data import FactorSpace, GroundTruthDataset
-
-SIZES = (4, 5, 3, 6)
-
-
-class VecData(GroundTruthDataset):
-    """Observation = the factor vector itself (float32), so representations are explicit maps of factors."""
-
-    def __init__(self, sizes=SIZES):
-        super().__init__(FactorSpace(sizes), transform=None)
-
-    @property
-    def raw_shape(self):
-        return (self.factor_space.num_factors,)
-
-    def _render(self, factors):
-        return torch.as_tensor(factors, dtype=torch.float32)
+from tests._references import disentanglement_lib as ref
+from tests.metrics._data import SIZES, FactorVectors
 
 
 def representation(kind: str, seed: int, sizes=SIZES, noise=0.01):
@@ -68,7 +52,7 @@ SMALL = {
 
 
 def run(kind, seed, names=tuple(SMALL), fast=True):
-    return pm.evaluate(representation(kind, seed), VecData(), list(names), seed=seed,
+    return pm.evaluate(representation(kind, seed), FactorVectors(), list(names), seed=seed,
                        options={n: SMALL[n] for n in names}, fast=fast, cache_codes=False)
 
 
@@ -108,8 +92,9 @@ def test_missing_half_the_factors_scores_about_half(seed):
 def test_evaluate_sap_irs_unsupervised_downstream_sparsity(seed):
     opts = {"sap": {"num_train": 1000, "num_test": 500}, "irs": {"num_train": 1000},
             "unsupervised": {"num_train": 1000}, "sparsity": {"num_points": 1000}}
-    p = pm.evaluate(representation("perfect", seed), VecData(), list(opts), seed=seed, options=opts, cache_codes=False)
-    n = pm.evaluate(representation("noise", seed), VecData(), list(opts), seed=seed, options=opts,
+    p = pm.evaluate(representation("perfect", seed), FactorVectors(), list(opts), seed=seed, options=opts,
+                    cache_codes=False)
+    n = pm.evaluate(representation("noise", seed), FactorVectors(), list(opts), seed=seed, options=opts,
                     cache_codes=False)
     assert p["sap"]["SAP_score"] > n["sap"]["SAP_score"] + 0.1
     assert p["irs"]["IRS"] > n["irs"]["IRS"] + 0.3 and p["irs"]["IRS"] > 0.8
@@ -117,9 +102,11 @@ def test_evaluate_sap_irs_unsupervised_downstream_sparsity(seed):
     # downstream: two factors only (every fit of a boosted-tree classifier costs ~0.1 s even on tiny data)
     sizes = (4, 3)
     ds_opts = {"downstream": {"num_train": (10, 60), "num_test": 200, "predictor": "gradient_boosting"}}
-    pd = pm.evaluate(representation("perfect", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts,
+    pd = pm.evaluate(representation("perfect", seed, sizes), FactorVectors(sizes), ["downstream"], seed=seed,
+                     options=ds_opts,
                      cache_codes=False)
-    nd = pm.evaluate(representation("noise", seed, sizes), VecData(sizes), ["downstream"], seed=seed, options=ds_opts,
+    nd = pm.evaluate(representation("noise", seed, sizes), FactorVectors(sizes), ["downstream"], seed=seed,
+                     options=ds_opts,
                      cache_codes=False)
     assert pd["downstream"]["60:mean_test_accuracy"] > nd["downstream"]["60:mean_test_accuracy"] + 0.3
     assert set(pd["downstream"]) >= {"10:mean_train_accuracy", "60:test_accuracy_factor_1", "10:min_test_accuracy"}
@@ -131,7 +118,7 @@ def test_evaluate_is_deterministic_and_fast_flag(seed):
     b = run("rotated", seed, names=("mig", "factor_vae"))
     assert a == b
     # fast=True reaches only metrics that take it; an explicit option wins
-    r = pm.evaluate(representation("perfect", seed), VecData(), ["sap"], seed=seed, fast=True,
+    r = pm.evaluate(representation("perfect", seed), FactorVectors(), ["sap"], seed=seed, fast=True,
                     options={"sap": {"num_train": 500, "num_test": 200, "fast": False}})
     assert 0 <= r["sap"]["SAP_score"] <= 1
 
@@ -141,17 +128,19 @@ def test_prior_divergence_needs_the_posterior(seed):
         mu = torch.as_tensor(x, dtype=torch.float32) / torch.tensor(SIZES) - 0.4
         return mu, torch.full_like(mu, -2.0)
 
-    r = pm.evaluate(posterior, VecData(), ["prior_divergence", "sparsity"], seed=seed,
+    r = pm.evaluate(posterior, FactorVectors(), ["prior_divergence", "sparsity"], seed=seed,
                     options={"prior_divergence": {"num_points": 640}, "sparsity": {"num_points": 640}})
     assert set(r["prior_divergence"]) == {"kld_inc", "mmd_dim"}
     assert np.isfinite(r["sparsity"]["normalised_sparsity"])
     with pytest.raises(ValueError, match="tuple \\(mu, logvar\\)"):
-        pm.evaluate(representation("perfect", seed), VecData(), ["prior_divergence"], options={"prior_divergence": {"num_points": 128}})
+        pm.evaluate(representation("perfect", seed), FactorVectors(), ["prior_divergence"],
+                    options={"prior_divergence": {"num_points": 128}})
 
 
 def test_defaults_end_to_end(seed):
     # paper-default sample sizes on a cheap dataset: 10000 points, 15000 FactorVAE votes of 64 observations
-    r = pm.evaluate(representation("perfect", seed), VecData(), ["mig", "unsupervised", "irs", "factor_vae"], seed=seed)
+    names = ["mig", "unsupervised", "irs", "factor_vae"]
+    r = pm.evaluate(representation("perfect", seed), FactorVectors(), names, seed=seed)
     assert r["mig"]["discrete_mig"] > 0.9 and r["factor_vae"]["eval_accuracy"] > 0.99 and r["irs"]["IRS"] > 0.8
 
 
@@ -194,78 +183,28 @@ def numpy_rep(seed):
     return fn
 
 
-def generate_batch_factor_code(data, rep, num_points, rs, batch_size):
-    reps, facs = [], []
-    for i in range(0, num_points, batch_size):
-        f, o = data.sample(min(batch_size, num_points - i), rs)
-        facs.append(f)
-        reps.append(rep(o))
-    return np.concatenate(reps).T, np.concatenate(facs).T
-
-
-def test_dlib_dataset_mig_same_samples_as_reference(seed):
+def test_dlib_dataset_same_samples_as_reference(seed):
+    """disentanglement_lib-style datasets are called in the reference's order and batch sizes: the scores equal
+    the transcription's on the same RandomState (the benchmark's dlib-port peer)."""
     data, rep = FakeDlibData(), numpy_rep(seed)
-    got = pm.evaluate(rep, data, ["mig", "unsupervised"], seed=seed, options={"mig": {"num_train": 500},
-                                                                           "unsupervised": {"num_train": 300}})
-    mus, ys = generate_batch_factor_code(data, rep, 500, np.random.RandomState(seed), 16)
-    assert got["mig"]["discrete_mig"] == pytest.approx(ref.mig(mus, ys), abs=1e-12)
-    mus, _ = generate_batch_factor_code(data, rep, 300, np.random.RandomState(seed), 16)
-    assert got["unsupervised"]["mutual_info_score"] == pytest.approx(ref.unsupervised(mus)["mutual_info_score"], abs=1e-12)
+    opts = {"mig": {"num_train": 500}, "unsupervised": {"num_train": 300}, "irs": {"num_train": 400},
+            "factor_vae": {"num_train": 40, "num_eval": 20, "num_variance_estimate": 200, "batch_size": 8},
+            "beta_vae": {"num_train": 60, "num_eval": 30, "batch_size": 8}}
+    got = pm.evaluate(rep, data, list(opts), seed=seed, options=opts)
 
+    def rs():
+        return np.random.RandomState(seed)
 
-def test_dlib_dataset_factor_vae_same_votes_as_reference(seed):
-    data, rep = FakeDlibData(), numpy_rep(seed)
-    opts = {"num_train": 40, "num_eval": 20, "num_variance_estimate": 200, "batch_size": 8}
-    got = pm.evaluate(rep, data, ["factor_vae"], seed=seed, options={"factor_vae": opts})["factor_vae"]
-    rs = np.random.RandomState(seed)
-    variance_codes = rep(data.sample(200, rs)[1])
-
-    def votes(num):
-        ks, codes = [], []
-        for _ in range(num):
-            k = rs.randint(data.num_factors)
-            f = data.sample_factors(8, rs)
-            f[:, k] = f[0, k]
-            ks.append(k)
-            codes.append(rep(data.sample_observations_from_factors(f, rs)))
-        return np.stack(codes), np.array(ks)
-
-    gv = np.var(variance_codes, axis=0, ddof=1)
-    tc, tk = votes(40)
-    ec, ek = votes(20)
-    tr, ev, nact = ref.factor_vae(variance_codes.astype(np.float64), tc.astype(np.float64), tk,
-                                  ec.astype(np.float64), ek, data.num_factors)
-    assert gv.shape == (5,)
-    assert (got["train_accuracy"], got["eval_accuracy"], got["num_active_dims"]) == pytest.approx((tr, ev, nact))
-
-
-def test_dlib_dataset_beta_vae_same_points_as_reference(seed):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-
-    data, rep = FakeDlibData(), numpy_rep(seed)
-    got = pm.evaluate(rep, data, ["beta_vae"], seed=seed,
-                      options={"beta_vae": {"num_train": 60, "num_eval": 30, "batch_size": 8}})["beta_vae"]
-    rs = np.random.RandomState(seed)
-
-    def points(num):
-        labels, feats = [], []
-        for _ in range(num):
-            k = rs.randint(data.num_factors)
-            f1, f2 = data.sample_factors(8, rs), data.sample_factors(8, rs)
-            f2[:, k] = f1[:, k]
-            o1 = data.sample_observations_from_factors(f1, rs)
-            o2 = data.sample_observations_from_factors(f2, rs)
-            labels.append(k)
-            feats.append(np.mean(np.abs(rep(o1).astype(np.float64) - rep(o2)), axis=0))
-        return np.stack(feats), np.array(labels)
-
-    x, y = points(60)
-    rs.randint(np.iinfo(np.int32).max)  # scikit-learn < 0.22's liblinear draws one seed from the RandomState
-    model = OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(x, y)
-    xe, ye = points(30)
-    assert got["train_accuracy"] == pytest.approx(model.score(x, y), abs=1e-12)
-    assert got["eval_accuracy"] == pytest.approx(model.score(xe, ye), abs=1e-12)
+    assert got["mig"]["discrete_mig"] == pytest.approx(ref.mig_pipeline(data, rep, rs(), 500)["discrete_mig"],
+                                                       abs=1e-12)
+    want = ref.unsupervised_pipeline(data, rep, rs(), 300)["mutual_info_score"]
+    assert got["unsupervised"]["mutual_info_score"] == pytest.approx(want, abs=1e-12)
+    # (the transcription takes IRS's deviations in the codes' float32, pydisent in float64)
+    assert got["irs"]["IRS"] == pytest.approx(ref.irs_pipeline(data, rep, rs(), 400)["IRS"], abs=1e-6)
+    fv = ref.factor_vae_pipeline(data, rep, rs(), bs=8, num_train=40, num_eval=20, num_variance_estimate=200)
+    assert got["factor_vae"] == pytest.approx(fv)
+    bv = ref.beta_vae_pipeline(data, rep, rs(), bs=8, num_train=60, num_eval=30)
+    assert got["beta_vae"] == pytest.approx(bv, abs=1e-12)
 
 
 def test_dlib_dataset_every_metric_runs(seed):
@@ -275,7 +214,8 @@ def test_dlib_dataset_every_metric_runs(seed):
             "mig": {"num_train": 200}, "dci": {"num_train": 100, "num_test": 50},
             "modularity_explicitness": {"num_train": 200, "num_test": 200}, "sap": {"num_train": 100, "num_test": 50},
             "irs": {"num_train": 100}, "unsupervised": {"num_train": 100},
-            "downstream": {"num_train": (10, 50), "num_test": 50, "predictor": "gradient_boosting"}, "sparsity": {"num_points": 100}}
+            "downstream": {"num_train": (10, 50), "num_test": 50, "predictor": "gradient_boosting"},
+            "sparsity": {"num_points": 100}}
     r = pm.evaluate(numpy_rep(seed), data, list(opts), seed=seed, options=opts)
     assert set(r) == set(opts)
     for name, scores in r.items():
@@ -286,28 +226,8 @@ def test_evaluate_rejects_bad_dataset_and_options():
     with pytest.raises(TypeError, match="dataset"):
         pm.evaluate(lambda x: x, object(), ["mig"])
     with pytest.raises(ValueError, match="unknown metric"):
-        pm.evaluate(lambda x: x, VecData(), ["nope"])
+        pm.evaluate(lambda x: x, FactorVectors(), ["nope"])
     with pytest.raises(TypeError, match="num_train"):
-        pm.evaluate(lambda x: x, VecData(), ["mig"], options={"mig": {"num_train": 1.5}})
+        pm.evaluate(lambda x: x, FactorVectors(), ["mig"], options={"mig": {"num_train": 1.5}})
     with pytest.raises(ValueError, match="num_train"):
-        pm.evaluate(lambda x: x, VecData(), ["mig"], options={"mig": {"num_train": 1}})
-
-
-def test_code_cache_is_exact_and_encodes_each_item_once(seed):
-    """With a deterministic representation, caching changes no number and encodes each item once."""
-    gen = torch.Generator().manual_seed(seed)
-    w = torch.randn(len(SIZES), 6, generator=gen)
-    calls = []
-
-    def rep(x):
-        calls.append(len(x))
-        return torch.tanh(torch.as_tensor(x, dtype=torch.float32) @ w)
-
-    names = ["mig", "factor_vae", "beta_vae", "irs"]
-    opts = {n: SMALL.get(n, {"num_train": 800}) for n in names}
-    cached = pm.evaluate(rep, VecData(), names, seed=seed, options=opts)
-    n_cached = sum(calls)
-    calls.clear()
-    plain = pm.evaluate(rep, VecData(), names, seed=seed, options=opts, cache_codes=False)
-    assert cached == plain
-    assert n_cached <= int(np.prod(SIZES)) < sum(calls)
+        pm.evaluate(lambda x: x, FactorVectors(), ["mig"], options={"mig": {"num_train": 1}})
