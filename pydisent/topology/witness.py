@@ -40,8 +40,8 @@ from numbers import Real
 import numpy as np
 import torch
 
-from pydisent._validation import as_tensor, check_backend
 from pydisent._rng import as_rng
+from pydisent._validation import as_tensor, check_backend
 from pydisent.topology.diagrams import Diagrams
 
 BACKENDS = ("auto", "cpu", "cuda", "reference", "gudhi")

@@ -313,7 +313,8 @@ def test_cuda_equals_cpu(rng, strong):
     idx = draw_landmarks(500, 30, 16, rng)
     cpu = witness_persistence_packed(x, idx, strong=strong, relative_alpha=0.05)
     gpu = witness_persistence_packed(torch.from_numpy(x).cuda(), idx, strong=strong, relative_alpha=0.05)
-    for a, b in ((cpu.h0, gpu.h0), (cpu.h1, gpu.h1), (cpu.off1, gpu.off1), (cpu.max_alpha_square, gpu.max_alpha_square)):
+    pairs = ((cpu.h0, gpu.h0), (cpu.h1, gpu.h1), (cpu.off1, gpu.off1), (cpu.max_alpha_square, gpu.max_alpha_square))
+    for a, b in pairs:
         np.testing.assert_array_equal(a, b)
     fc = witness_filtration(x, idx[:3], strong=strong, relative_alpha=0.05)
     fg = witness_filtration(torch.from_numpy(x).cuda(), idx[:3], strong=strong, relative_alpha=0.05)
