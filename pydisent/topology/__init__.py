@@ -48,6 +48,7 @@ __all__ = [
     "vietoris_rips",
     "witness_filtration",
     "witness_persistence",
+    "witness_persistence_clouds",
     "witness_persistence_packed",
     "witness_rlts",
 ]
