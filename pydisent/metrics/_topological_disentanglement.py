@@ -64,7 +64,7 @@ import torch
 from pydisent._rng import as_rng, randint, torch_seed
 from pydisent._validation import Interval, Options, check, check_positive_int
 from pydisent.metrics._registry import register
-from pydisent.topology.rlt import mean_rlt, witness_rlts
+from pydisent.topology.rlt import mean_rlt, witness_rlts_clouds
 from pydisent.topology.transport import (
     BARYCENTER_STOPS,
     DISTANCES,
@@ -337,6 +337,30 @@ def _render_points(source, factors: np.ndarray, rng, batch_size: int, embed: _Em
     return pts
 
 
+class _CloudRLTs:
+    """Collects submanifolds and hands them to the witness engine several at a time (one call per ~256 MiB
+    of points), in order, so the landmark draws follow the same RNG stream as one call per submanifold."""
+
+    def __init__(self, L0, gamma, rng, wit, budget_bytes: int = 256 << 20):
+        self.L0, self.gamma, self.rng, self.wit, self.budget = L0, gamma, rng, wit, budget_bytes
+        self.pending, self.bytes, self.done = [], 0, []
+
+    def add(self, pts: torch.Tensor) -> None:
+        self.pending.append(pts)
+        self.bytes += pts.numel() * 8  # the engine reads float64
+        if self.bytes >= self.budget:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.done.append(witness_rlts_clouds(self.pending, self.L0, self.gamma, rng=self.rng, **self.wit))
+            self.pending, self.bytes = [], 0
+
+    def result(self) -> torch.Tensor:
+        self._flush()
+        return torch.cat(self.done)
+
+
 # ---- the score -----------------------------------------------------------------------------------
 
 def topological_disentanglement(generator, latent_dim: int, *, dataset=None, prior="normal", num_points: int = 1000,
@@ -454,14 +478,14 @@ def _run(generator, dataset, variants, a) -> list:
     embed = _Embed(embedder, embed_seed, dev)
 
     z = torch.as_tensor(base, dtype=torch.float32).to(dev)
-    rlt_list = []
+    model_rlts = _CloudRLTs(L0, a["gamma"], rng, wit)
     for i in range(nz):
         for j in range(num_values):
             zi = z.clone()
             zi[:, i] = float(values[i, j])
-            pts = _generate_points(generator, zi, a["batch_size"], embed, f"latent dimension {i}, value {values[i, j]:.4g}")
-            rlt_list.append(witness_rlts(pts, L0, a["gamma"], rng=rng, **wit))
-    rl = torch.stack(rlt_list)  # (nz * num_values, n, i_max)
+            model_rlts.add(_generate_points(generator, zi, a["batch_size"], embed,
+                                            f"latent dimension {i}, value {values[i, j]:.4g}"))
+    rl = model_rlts.result()  # (nz * num_values, n, i_max)
     bary = dict(mean=a["mean"], reg=a["reg"], max_iter=a["max_iter"], tol=a["tol"], stop=a["barycenter_stop"],
                 cost_matrix=a["cost_matrix"])
     w = submanifold_wrlts(rl, **bary)
@@ -488,15 +512,13 @@ def _run(generator, dataset, variants, a) -> list:
             drng = source.make_rng(int(randint(rng, 2**31)))
             shared = source.sample_factors(nfs, drng)
             real_embed = embed if real_seed == embed_seed else _Embed(embedder, real_seed, dev)
-            real_rl = []
+            real_rlts = _CloudRLTs(L0, a["gamma"], rng, wit)
             for k in fidx:
-                per_value = []
                 for v in range(sizes[k]):
                     f = shared.copy()
                     f[:, k] = v
-                    pts = _render_points(source, f, drng, a["batch_size"], real_embed, f"factor {k}, value {v}")
-                    per_value.append(witness_rlts(pts, L0, a["gamma"], rng=rng, **wit))
-                real_rl.append(torch.stack(per_value))
+                    real_rlts.add(_render_points(source, f, drng, a["batch_size"], real_embed, f"factor {k}, value {v}"))
+            real_rl = list(torch.split(real_rlts.result(), [sizes[k] for k in fidx]))
             real_w = [submanifold_wrlts(r, **bary) for r in real_rl]
             d = distance_matrix(w, torch.cat(real_w), distance=distance, support=support).numpy()
             A = block_mean_distances(d, [num_values] * nz, [sizes[k] for k in fidx])

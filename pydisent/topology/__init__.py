@@ -8,6 +8,7 @@ from pydisent.topology.rlt import (
     relative_living_times,
     rlt_from_flat,
     witness_rlts,
+    witness_rlts_clouds,
 )
 from pydisent.topology.transport import (
     bin_cost,
@@ -51,4 +52,5 @@ __all__ = [
     "witness_persistence_clouds",
     "witness_persistence_packed",
     "witness_rlts",
+    "witness_rlts_clouds",
 ]
