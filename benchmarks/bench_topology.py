@@ -18,7 +18,8 @@ Cases:
 
 ``PYDISENT_BENCH_TOPOLOGY=rlt`` (or ``=score``) runs only the RLT rows (or only the whole score).
 ``--quick``: 10 draws, N = 1000 for the GS row, and a 4-dimensional generator with 300 points, 3 values,
-n = i_max = 100 for the whole score (the reference sizes its cost by n, and fewer bins drop all mass). The machine these run on is usually shared: figures are noisy.
+n = i_max = 100 for the whole score (the reference sizes its cost by n, and fewer bins drop all mass).
+The machine these run on is usually shared: figures are noisy.
 """
 
 from __future__ import annotations

@@ -172,7 +172,8 @@ def block_mean_distances(d, row_sizes, col_sizes) -> np.ndarray:
     ci = torch.repeat_interleave(torch.arange(len(cs)), torch.tensor(cs))
     rows = torch.zeros(len(rs), t.shape[1], dtype=torch.float64).index_add_(0, ri, t.cpu())
     sums = torch.zeros(len(rs), len(cs), dtype=torch.float64).index_add_(1, ci, rows)
-    return (sums / (torch.tensor(rs, dtype=torch.float64)[:, None] * torch.tensor(cs, dtype=torch.float64)[None])).numpy()
+    counts = torch.tensor(rs, dtype=torch.float64)[:, None] * torch.tensor(cs, dtype=torch.float64)[None]
+    return (sums / counts).numpy()
 
 
 def cocluster_scores(a, counts=None, *, random_state=0, empty_blocks: str = "skip") -> dict:
@@ -420,7 +421,8 @@ def topological_disentanglement(generator, latent_dim: int, *, dataset=None, pri
 def _checked(a: dict) -> dict:
     """The arguments of :func:`topological_disentanglement` (a dict of them), checked and converted."""
     if not callable(a["generator"]):
-        raise TypeError(f"argument 'generator' must be callable (z -> observations), got {type(a['generator']).__name__}")
+        raise TypeError(f"argument 'generator' must be callable (z -> observations), got "
+                        f"{type(a['generator']).__name__}")
     a["latent_dim"] = check_positive_int(a["latent_dim"], "latent_dim", 2)
     a["num_points"] = check_positive_int(a["num_points"], "num_points", 2)
     for k in ("num_values", "L0", "n", "i_max", "batch_size", "max_iter"):
@@ -517,7 +519,8 @@ def _run(generator, dataset, variants, a) -> list:
                 for v in range(sizes[k]):
                     f = shared.copy()
                     f[:, k] = v
-                    real_rlts.add(_render_points(source, f, drng, a["batch_size"], real_embed, f"factor {k}, value {v}"))
+                    where = f"factor {k}, value {v}"
+                    real_rlts.add(_render_points(source, f, drng, a["batch_size"], real_embed, where))
             real_rl = list(torch.split(real_rlts.result(), [sizes[k] for k in fidx]))
             real_w = [submanifold_wrlts(r, **bary) for r in real_rl]
             d = distance_matrix(w, torch.cat(real_w), distance=distance, support=support).numpy()

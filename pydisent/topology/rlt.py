@@ -61,7 +61,8 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
     if am.dim() != 1 or am.numel() == 0:
         raise ValueError("argument 'alpha_max' must hold one positive value per barcode")
     if not bool((torch.isfinite(am) & (am > 0)).all()):
-        raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {am[~(torch.isfinite(am) & (am > 0))][0].item()}"
+        bad = am[~(torch.isfinite(am) & (am > 0))][0].item()
+        raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {bad}"
                          " (all points of a cloud coincide?)")
     if dev.type == "cpu":  # numpy: one thread, no intra-op thread start-up for these small arrays
         return torch.from_numpy(_rlt_numpy(b.numpy(), d.numpy(), o.numpy(), am.numpy(), i_max))

@@ -180,7 +180,8 @@ def test_evaluate_form_needs_a_generator():
     assert m.needs == "generator" and not m.default and m.array_fn is topological_disentanglement
     subject = Subject(generate=toy_generator(), latent_dim=3)
     opts = {"topological_disentanglement": dict(SMALL)}
-    out = pm.evaluate(subject, None, ["topological_disentanglement"], seed=0, options=opts)["topological_disentanglement"]
+    out = pm.evaluate(subject, None, ["topological_disentanglement"], seed=0, options=opts)
+    out = out["topological_disentanglement"]
     assert set(out) == {"unsupervised_score", "unsupervised_n_clusters", "unsupervised_variance"}
     both = pm.evaluate(subject, ToyDataset(), ["topological_disentanglement"], seed=0,
                        options={"topological_disentanglement": dict(SMALL, num_factor_samples=300)})
@@ -249,7 +250,8 @@ def test_random_vgg16_embedder():
 def test_embedders_in_the_metric():
     def images(z):  # a tiny image generator: a blob whose position follows z
         g = torch.linspace(-2, 2, 32)
-        return torch.exp(-((g[None, :, None] - z[:, :1, None]) ** 2 + (g[None, None, :] - z[:, 1:2, None]) ** 2))[:, None]
+        d2 = (g[None, :, None] - z[:, :1, None]) ** 2 + (g[None, None, :] - z[:, 1:2, None]) ** 2
+        return torch.exp(-d2)[:, None]
 
     kw = dict(num_points=20, num_values=2, L0=8, n=3, i_max=20, seed=0)
     vgg = topological_disentanglement(images, 2, embedder="random_vgg16", **kw)
