@@ -16,8 +16,10 @@ Cases:
   check compares the reference's score with the spread of pydisent's over ``SEEDS`` seeds and records both
   in the JSON row (``scores``).
 
+``PYDISENT_BENCH_TOPOLOGY=rlt`` (or ``=score``) runs only the RLT rows (or only the whole score).
 ``--quick``: 10 draws, N = 1000 for the GS row, and a 4-dimensional generator with 300 points, 3 values,
-n = i_max = 100 for the whole score (the reference sizes its cost by n, and fewer bins drop all mass). The machine these run on is usually shared: figures are noisy.
+n = i_max = 100 for the whole score (the reference sizes its cost by n, and fewer bins drop all mass).
+The machine these run on is usually shared: figures are noisy.
 """
 
 from __future__ import annotations
@@ -132,6 +134,17 @@ def _score_case(quick: bool):
 
 
 def cases(args):
+    """All cases; ``PYDISENT_BENCH_TOPOLOGY=rlt`` or ``=score`` keeps one group."""
+    only = os.environ.get("PYDISENT_BENCH_TOPOLOGY", "")
+    if only not in ("", "rlt", "score"):
+        raise ValueError(f"PYDISENT_BENCH_TOPOLOGY must be 'rlt' or 'score', got {only!r}")
+    if only != "score":
+        yield from _rlt_cases(args)
+    if only != "rlt":
+        yield _score_case(bool(getattr(args, "quick", False)))
+
+
+def _rlt_cases(args):
     from pydisent.topology.rlt import witness_rlts
 
     witness_rlts(_cloud(50), 10, 0.1, num_draws=2, rng=0)  # first-call costs (thread pool, imports) out of the rows
@@ -153,4 +166,3 @@ def cases(args):
         yield Case(f"witness RLT, GS defaults (N={n_gs}, d=64, L0=64, {draws_gs} draws)",
                    {"pydisent": lambda: witness_rlts(gs_cloud, 64, gs_gamma, i_max=100, landmarks=lm)},
                    extra={"N": n_gs, "d": 64, "L0": 64, "gamma": gs_gamma, "draws": draws_gs, "i_max": 100})
-    yield _score_case(quick)

@@ -23,8 +23,9 @@
 namespace pydisent {
 namespace witness {
 
-// Landmark positions are 21-bit fields in triangle keys.
-constexpr int64_t kMaxLandmarks = int64_t(1) << 20;
+// Landmarks per draw: edges live in direct arrays of L (L - 1) / 2 slots per thread (8 + 4 bytes each:
+// 400 MB at this limit), and keys hold 20-bit vertex fields.
+constexpr int64_t kMaxLandmarks = 8192;
 
 struct Batch {
   const double* points = nullptr;      // packed rows of all clouds, dim coordinates each

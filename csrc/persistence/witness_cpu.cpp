@@ -259,8 +259,11 @@ void Candidates::reset(int64_t L_) {
   L = L_;
   vmin.assign(static_cast<size_t>(L), kInf);
   const int64_t ne = L * (L - 1) / 2;
-  if (static_cast<int64_t>(emin.size()) != ne) emin.assign(static_cast<size_t>(ne), kInf);
-  for (int64_t e : etouched) emin[e] = kInf;  // keeps the big array allocated between complexes
+  if (static_cast<int64_t>(emin.size()) != ne) {
+    emin.assign(static_cast<size_t>(ne), kInf);
+  } else {
+    for (int64_t e : etouched) emin[e] = kInf;  // keeps the big array allocated between complexes
+  }
   etouched.clear();
   tri.clear();
 }

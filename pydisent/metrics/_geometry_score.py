@@ -57,7 +57,8 @@ def _rlts(x, name, L0, gamma, i_max, n, rng, replace, strong, backend):
     L0 = check_positive_int(L0, "L0")
     n = check_positive_int(n, "n")
     i_max = check_positive_int(i_max, "i_max")
-    g = default_gamma(t.shape[0]) if gamma is None else check(gamma, "gamma", Interval(float, 0, None, closed="neither"))
+    positive = Interval(float, 0, None, closed="neither")
+    g = default_gamma(t.shape[0]) if gamma is None else check(gamma, "gamma", positive)
     if not replace and L0 > t.shape[0]:
         raise ValueError(f"argument 'L0' = {L0} exceeds the {t.shape[0]} points of '{name}': distinct landmarks "
                          f"(replace=False) need L0 <= N; use replace=True (the reference draws with replacement)")

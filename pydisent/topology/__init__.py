@@ -8,6 +8,7 @@ from pydisent.topology.rlt import (
     relative_living_times,
     rlt_from_flat,
     witness_rlts,
+    witness_rlts_clouds,
 )
 from pydisent.topology.transport import (
     bin_cost,
@@ -48,6 +49,8 @@ __all__ = [
     "vietoris_rips",
     "witness_filtration",
     "witness_persistence",
+    "witness_persistence_clouds",
     "witness_persistence_packed",
     "witness_rlts",
+    "witness_rlts_clouds",
 ]

@@ -30,7 +30,7 @@ import torch
 
 from pydisent._validation import Interval, as_tensor, check, check_positive_int
 
-__all__ = ["mean_rlt", "relative_living_times", "rlt_from_flat", "witness_rlts"]
+__all__ = ["mean_rlt", "relative_living_times", "rlt_from_flat", "witness_rlts", "witness_rlts_clouds"]
 
 
 def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.Tensor:
@@ -61,7 +61,8 @@ def rlt_from_flat(births, deaths, owner, alpha_max, i_max: int = 100) -> torch.T
     if am.dim() != 1 or am.numel() == 0:
         raise ValueError("argument 'alpha_max' must hold one positive value per barcode")
     if not bool((torch.isfinite(am) & (am > 0)).all()):
-        raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {am[~(torch.isfinite(am) & (am > 0))][0].item()}"
+        bad = am[~(torch.isfinite(am) & (am > 0))][0].item()
+        raise ValueError(f"argument 'alpha_max' must be finite and > 0, got {bad}"
                          " (all points of a cloud coincide?)")
     if dev.type == "cpu":  # numpy: one thread, no intra-op thread start-up for these small arrays
         return torch.from_numpy(_rlt_numpy(b.numpy(), d.numpy(), o.numpy(), am.numpy(), i_max))
@@ -235,6 +236,41 @@ def witness_rlts(points, num_landmarks: int, gamma: float, *, i_max: int = 100, 
     owner = np.repeat(np.arange(len(am)), np.diff(np.asarray(packed.off1, dtype=np.int64)))
     return torch.from_numpy(_rlt_numpy(np.ascontiguousarray(h1[:, 0]), np.ascontiguousarray(h1[:, 1]), owner,
                                        am.numpy(), i_max))
+
+
+def witness_rlts_clouds(clouds, num_landmarks: int, gamma: float, *, i_max: int = 100, num_draws: int = 1, rng=None,
+                        replace: bool = True, strong: bool = False, backend: str = "auto") -> torch.Tensor:
+    """:func:`witness_rlts` of several clouds (e.g. every conditional submanifold of a model) in ONE engine call
+    (:func:`pydisent.topology.witness.witness_persistence_clouds`): ``clouds`` a list of ``(N_c, d)`` clouds
+    or a ``(C, N, d)`` array; the landmarks of cloud ``c`` are drawn after those of cloud ``c - 1`` from ``rng``,
+    so the result equals per-cloud :func:`witness_rlts` calls in order. Returns float64 ``(C, num_draws, i_max)``.
+    """
+    from pydisent.topology.witness import draw_landmarks, witness_persistence_clouds
+
+    i_max = check_positive_int(i_max, "i_max")
+    gamma = check(gamma, "gamma", Interval(float, 0, None, closed="neither"))
+    num_landmarks = check_positive_int(num_landmarks, "num_landmarks")
+    num_draws = check_positive_int(num_draws, "num_draws")
+    clouds = list(clouds) if isinstance(clouds, (list, tuple)) else list(as_tensor(clouds, "clouds").unbind(0))
+    lms = []
+    for c in clouds:
+        n_pts = _num_points(c)
+        if not replace and num_landmarks > n_pts:
+            raise ValueError(f"argument 'num_landmarks' = {num_landmarks} exceeds the {n_pts} points of a cloud: "
+                             f"distinct landmarks (replace=False) need num_landmarks <= N; use replace=True")
+        lms.append(draw_landmarks(n_pts, num_landmarks, num_draws, rng, replace=replace))
+    if not clouds:
+        return torch.zeros(0, num_draws, i_max, dtype=torch.float64)
+    packed = witness_persistence_clouds(clouds, lms, strong=strong, relative_alpha=gamma, squared=False, maxdim=1,
+                                        backend=backend)
+    am = np.asarray(packed.max_alpha_square, dtype=np.float64)
+    if not (am > 0).all():
+        raise ValueError(f"argument 'clouds': in cloud {int(np.argmin(am > 0)) // num_draws} every landmark "
+                         f"coincides with every witness (alpha_max = 0), so the RLT is undefined")
+    h1 = np.asarray(packed.h1, dtype=np.float64).reshape(-1, 2)
+    owner = np.repeat(np.arange(len(am)), np.diff(np.asarray(packed.off1, dtype=np.int64)))
+    out = _rlt_numpy(np.ascontiguousarray(h1[:, 0]), np.ascontiguousarray(h1[:, 1]), owner, am, i_max)
+    return torch.from_numpy(out).reshape(len(clouds), num_draws, i_max)
 
 
 def _num_points(points) -> int:

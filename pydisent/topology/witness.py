@@ -40,12 +40,14 @@ from numbers import Real
 import numpy as np
 import torch
 
-from pydisent._validation import as_tensor, check_backend
 from pydisent._rng import as_rng
+from pydisent._validation import as_tensor, check_backend
 from pydisent.topology.diagrams import Diagrams
 
 BACKENDS = ("auto", "cpu", "cuda", "reference", "gudhi")
 _LIMIT_DIMENSION = 2
+#: Landmarks per draw the engine takes (edge tables are dense per draw).
+MAX_LANDMARKS = 8192
 
 
 class WitnessDiagrams(Diagrams):
@@ -465,6 +467,8 @@ def _landmarks(landmarks, n: int) -> np.ndarray:
     idx = t.detach().cpu().to(torch.int64).numpy()
     if idx.shape[-1] == 0:
         raise ValueError("argument 'landmarks' must hold at least one landmark per draw, got L = 0")
+    if idx.shape[-1] > MAX_LANDMARKS:
+        raise ValueError(f"argument 'landmarks': at most {MAX_LANDMARKS} landmarks per draw, got {idx.shape[-1]}")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = int(idx[(idx < 0) | (idx >= n)].flat[0])
         raise ValueError(f"argument 'landmarks' holds index {bad}, out of range for {n} points")

@@ -11,6 +11,7 @@ from pydisent.topology.rlt import (
     relative_living_times,
     rlt_from_flat,
     witness_rlts,
+    witness_rlts_clouds,
 )
 from tests._references import topology as ref
 
@@ -132,6 +133,16 @@ def test_witness_rlts_draws_from_the_rng_like_the_reference(rng):
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     again = witness_rlts(x, 12, 1 / 8, i_max=8, num_draws=4, rng=np.random.default_rng(seed)).numpy()
     np.testing.assert_array_equal(got, again)
+
+
+def test_many_clouds_in_one_call_equal_per_cloud_calls(rng):
+    clouds = [_circle(rng, 120), _circle(rng, 90) * 2, rng.standard_normal((100, 2))]
+    seed = int(rng.integers(1 << 31))
+    got = witness_rlts_clouds(clouds, 12, 1 / 8, i_max=8, num_draws=3, rng=np.random.default_rng(seed))
+    g = np.random.default_rng(seed)
+    want = torch.stack([witness_rlts(c, 12, 1 / 8, i_max=8, num_draws=3, rng=g) for c in clouds])
+    assert got.shape == (3, 3, 8)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
 
 
 def test_witness_rlts_bad_input(rng):

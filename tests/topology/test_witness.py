@@ -313,7 +313,8 @@ def test_cuda_equals_cpu(rng, strong):
     idx = draw_landmarks(500, 30, 16, rng)
     cpu = witness_persistence_packed(x, idx, strong=strong, relative_alpha=0.05)
     gpu = witness_persistence_packed(torch.from_numpy(x).cuda(), idx, strong=strong, relative_alpha=0.05)
-    for a, b in ((cpu.h0, gpu.h0), (cpu.h1, gpu.h1), (cpu.off1, gpu.off1), (cpu.max_alpha_square, gpu.max_alpha_square)):
+    pairs = ((cpu.h0, gpu.h0), (cpu.h1, gpu.h1), (cpu.off1, gpu.off1), (cpu.max_alpha_square, gpu.max_alpha_square))
+    for a, b in pairs:
         np.testing.assert_array_equal(a, b)
     fc = witness_filtration(x, idx[:3], strong=strong, relative_alpha=0.05)
     fg = witness_filtration(torch.from_numpy(x).cuda(), idx[:3], strong=strong, relative_alpha=0.05)
@@ -366,3 +367,14 @@ def test_clouds_in_one_call_equal_per_cloud_calls(rng):
         witness_persistence_clouds(clouds, lms[:2])
     with pytest.raises(ValueError, match="'landmarks'.*out of range"):
         witness_persistence_clouds(clouds, [lms[0], lms[1], np.array([[40] * 8])])
+
+
+def test_alternating_landmark_counts_reuse_buffers(rng):
+    """Per-thread buffers sized for one L must not leak into a call with another L."""
+    x = rng.normal(size=(60, 2))
+    for L in (12, 3, 12, 1, 7):
+        idx = draw_landmarks(60, L, 2, rng)
+        a = witness_persistence_packed(x, idx, relative_alpha=0.3, persistence_dim_max=True)
+        b = witness_persistence_packed(x, idx, relative_alpha=0.3, persistence_dim_max=True, backend="reference")
+        np.testing.assert_array_equal(a.h0, b.h0)
+        np.testing.assert_array_equal(a.h1, b.h1)
