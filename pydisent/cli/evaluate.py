@@ -38,8 +38,9 @@ def add_parser(sub) -> None:
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="'all' (default: every metric of `pydisent metrics` except downstream, prior_divergence "
-                        "and factored_components, plus the topological score where there is a decoder) or names")
+                   help="metric names from `pydisent metrics`, or 'all' (default: the registry's default set for "
+                        "what each model provides; 'all' adds the topological score and the Geometry Score where "
+                        "there is a decoder, at their papers' sizes: minutes on a GPU, long on a CPU)")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
     p.add_argument("--fast", action="store_true",

@@ -47,16 +47,19 @@ def metric_subject(subject):
 
 
 def resolve_metrics(spec, subject=None) -> list[str]:
-    """``None``/``"all"`` -> the registry's default set for what ``subject`` provides
-    (:func:`pydisent.metrics.default_metrics`); names otherwise (comma or space separated, deprecated aliases
-    mapped), checked against the registry (ValueError listing the valid names)."""
+    """``None`` -> the registry's default set for what ``subject`` provides
+    (:func:`pydisent.metrics.default_metrics`); ``"all"`` -> that plus the expensive generative-model scores the
+    subject allows (the topological score, the Geometry Score, at their own defaults); names otherwise (comma or
+    space separated, deprecated aliases mapped), checked against the registry (ValueError listing the valid
+    names)."""
     import pydisent.metrics as pm
     from pydisent.metrics._registry import resolve
 
-    if spec is None or spec == "all" or (isinstance(spec, (list, tuple)) and list(spec) == ["all"]):
+    everything = spec == "all" or (isinstance(spec, (list, tuple)) and list(spec) == ["all"])
+    if spec is None or everything:
         subj = metric_subject(subject) if subject is not None else None
         names = pm.default_metrics(subj)
-        if subj is not None:
+        if everything and subj is not None:
             names += [n for n, need in EXTRA_IN_ALL if n in pm.METRICS and n not in names and subj.meets(need)]
         return names
     names = spec.replace(",", " ").split() if isinstance(spec, str) else [n for s in spec for n in s.split(",") if n]

@@ -94,6 +94,11 @@ def test_metric_names_are_checked_and_listed():
     assert scoring.resolve_metrics("mig,dci") == ["mig", "dci"]
     sub = Subject("corner", "callable", "", _corner)
     assert "mig" in scoring.resolve_metrics("all", sub)
+    # a decoder makes the generative-model scores possible: "all" adds them, the default set does not
+    gen = Subject("g", "run", "", _corner, lambda z: torch.zeros(len(z), 1, 64, 64), 2)
+    assert "topological_disentanglement" not in scoring.resolve_metrics(None, gen)
+    assert {"topological_disentanglement", "geometry_score"} <= set(scoring.resolve_metrics("all", gen))
+    assert "topological_disentanglement" not in scoring.resolve_metrics("all", sub)
     with pytest.raises(ValueError, match="needs the posterior"):
         scoring.score(Subject("c", "callable", "", lambda x: _corner(x)), make_dataset("xysquares", **DS),
                       ["prior_divergence"], quiet=True)
