@@ -143,7 +143,7 @@ def score(subject, dataset, metrics, *, seed: int = 0, device=None, fast: bool =
             if fast and metric.fast and "fast" not in kwargs:
                 kwargs["fast"] = True
             if name == TOPOLOGICAL:  # the array form: its result object holds what the report draws
-                results[name], arr = topological(subj, dataset, seed=seed, device=device, **kwargs)
+                results[name], arr = topological(subj, dataset, seed=seed, device=device, quiet=quiet, **kwargs)
             else:
                 with torch.no_grad():
                     out = metric.evaluate(source, view(metric.needs), source.make_rng(seed), **kwargs)
@@ -171,19 +171,30 @@ def pool_embedder(size: int = 8):
     return embed
 
 
-def topological(subj, dataset, *, seed: int = 0, device=None, supervised: bool = False, **options):
+def topological(subj, dataset, *, seed: int = 0, device=None, supervised: bool = False, quiet: bool = True,
+                **options):
     """The topological score of Zhou et al. (2021) of ``subj``'s generator through the array form
     (:func:`pydisent.metrics.topological_disentanglement`): the registered keys (``unsupervised_score``, ...;
     ``supervised_*`` too with ``supervised=True``) and the arrays the report draws: ``wrlt`` (nz, values,
     i_max), ``distances`` (the co-clustered matrix), ``latent_values``, ``row_order`` / ``col_order`` (rows
     and columns grouped by the chosen biclusters)."""
+    import inspect
+
     import pydisent.metrics as pm
 
     generate, latent_dim = subj.generate, subj.latent_dim
+    # a progress bar over the generated points (the model side of the score: num_values submanifolds of
+    # num_points points per latent dimension); the witness complexes follow in one engine call
+    defaults = {k: p.default for k, p in inspect.signature(pm.topological_disentanglement).parameters.items()}
+    total = latent_dim * int(options.get("num_values", defaults.get("num_values", 10))) * int(
+        options.get("num_points", defaults.get("num_points", 1000)))
+    bar = progress_bar(desc="topological score: generating", unit="pt", total=total, quiet=quiet)
 
     @torch.no_grad()
     def generator(z):
-        return generate(z)
+        out = generate(z)
+        bar.update(len(z))
+        return out
 
     scalars, arrays = {}, {}
     for variant in ("unsupervised", "supervised") if supervised else ("unsupervised",):
@@ -200,6 +211,7 @@ def topological(subj, dataset, *, seed: int = 0, device=None, supervised: bool =
             arrays[f"{prefix}row_order"] = np.asarray(rows)
         if sorted(cols) == list(range(res.distances.shape[1])):
             arrays[f"{prefix}col_order"] = np.asarray(cols)
+    bar.close()
     return scalars, arrays
 
 
