@@ -125,16 +125,16 @@ def run(args) -> int:
     from pydisent.report.scoring import GEOMETRY, TOPOLOGICAL, pool_embedder, resolve_metrics
 
     _check_device(args.device)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"argument '--out': {str(out)!r} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
-    check_output_path(out / "compare.html", name="--out")
     train_cfg = dict(QUICK_TRAIN if args.quick else DEMO_TRAIN)
     if args.steps is not None:
         if args.steps < 1:
             raise UserError(f"argument '--steps' must be a positive integer, got {args.steps}")
         train_cfg["steps"] = args.steps
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"argument '--out': {str(out)!r} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    check_output_path(out / "compare.html", name="--out")
     topo = dict(QUICK_TOPOLOGY if args.quick else DEMO_TOPOLOGY)
     geo = dict(QUICK_GEOMETRY if args.quick else DEMO_GEOMETRY)
     topo["embedder"] = geo["embedder"] = pool_embedder(8)

@@ -128,6 +128,8 @@ def test_user_errors_are_one_line(tmp_path_factory, tmp_path, capsys):
     (old / "metrics.json").write_text(json.dumps(doc))
     _one_line_error(capsys, ["report", str(old)], "schema version 0", "reads version 1")
     _one_line_error(capsys, ["demo", "--out", str(out / "vae" / "config.json")], "not a folder")
+    _one_line_error(capsys, ["demo", "--steps", "0", "--out", str(tmp_path / "never")], "'--steps'")
+    assert not (tmp_path / "never").exists()  # checked before anything is written
 
 
 def test_ctrl_c_during_scoring_leaves_a_valid_run_folder(tmp_path, monkeypatch, capsys):
