@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import json
 import sys
@@ -9,6 +10,29 @@ import sys
 
 class UserError(ValueError):
     """A mistake on the command line: printed as one line, exit status 2, no traceback."""
+
+
+def _count(text: str, minimum: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    return _count(text, 1, "a positive integer")
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a seed in 0..2**32-1 (numpy's RandomState, used for disentanglement_lib datasets)."""
+    v = _count(text, 0, "an integer in 0..2**32-1")
+    if v >= 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..2**32-1, got {v}")
+    return v
 
 
 def add_output_flags(p, *, json_help: str = "print the result as JSON on stdout (no table)") -> None:

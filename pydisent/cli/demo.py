@@ -17,7 +17,7 @@ import argparse
 import time
 from pathlib import Path
 
-from pydisent.cli._common import UserError, add_output_flags, log, print_json
+from pydisent.cli._common import UserError, add_output_flags, log, print_json, seed_int
 
 # One square on an 8 x 8 grid of 1-pixel steps: its x and y positions are the two factors, and neighbouring
 # positions overlap in 7 of 8 columns (rows), the overlap msc-research shows a VAE needs to learn the factors'
@@ -64,7 +64,7 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default=None, help="cpu (default) or cuda")
     p.add_argument("--out", default="pydisent-demo", metavar="DIR", help="output folder (default ./pydisent-demo)")
     p.add_argument("--quick", action="store_true", help="tiny settings: a smoke run in seconds")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--steps", type=int, default=None, help=f"training steps per model (default {DEMO_TRAIN['steps']})")
     add_output_flags(p, json_help="print a JSON summary (folders, headline numbers, seconds) on stdout")
     p.set_defaults(func=run)

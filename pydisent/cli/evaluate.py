@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pydisent.cli._common import UserError, log, parse_assignments, print_json
+from pydisent.cli._common import UserError, log, parse_assignments, positive_int, print_json, seed_int
 
 
 def add_parser(sub) -> None:
@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
                    help="a representation scored into the table only (repeatable; as RUN_OR_MODEL)")
     p.add_argument("--baseline", action="append", default=[], metavar="NAME",
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
-    p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
+    p.add_argument("--num-codes", type=positive_int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
                    help="metric names from `pydisent metrics`, or 'all' (default: the registry's default set for "
                         "what each model provides; 'all' adds the topological score and the Geometry Score where "
@@ -48,9 +48,9 @@ def add_parser(sub) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="encode every sample anew (for a stochastic representation); by default each dataset "
                         "item is encoded once and its code reused")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
-    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batch-size", type=positive_int, default=1024)
     p.add_argument("--out", default=None, metavar="DIR",
                    help="folder for the results (default: the run folder, else ./pydisent-eval-<name>)")
     p.add_argument("--no-report", action="store_true", help="write metrics.json only")
