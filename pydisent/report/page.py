@@ -260,7 +260,7 @@ def comparison(entries: list[dict]) -> dict:
     for n in names:
         vals = [h.get(n, math.nan) for h in hp_all]
         finite = [v for v in vals if math.isfinite(v)]
-        if len(set(finite)) > 1:
+        if len(set(finite)) > 1 or len(finite) < len(vals):  # differs, or set in some runs only
             hparams[n] = vals
     return {"labels": labels, "rows": rows, "hparams": hparams}
 
@@ -319,7 +319,7 @@ def render_compare(entries: list[dict], out) -> Path:
         date=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         hparam_rows=[(k, [fmt(x) for x in v]) for k, v in table["hparams"].items()],
         corr_uri=corr_uri, corr_missing=corr_missing, hparam_figs=hparam_figs,
-        hparam_missing="no hyperparameter differs between these runs")
+        hparam_missing="no hyperparameter takes two values or more across these runs")
     atomic_write(out, html)
     return Path(out)
 

@@ -79,8 +79,8 @@ def test_compare_prints_and_writes_the_table(tmp_path_factory, tmp_path, capsys)
     mig = next(r for r in table["rows"] if r["key"] == "discrete_mig")
     assert mig["values"] == [read_metrics(out / r / "metrics.json")["results"]["mig"]["discrete_mig"]
                              for r in ("beta_vae", "vae")]
-    # only hyperparameters set in both runs and different are listed (the plain VAE has no beta)
-    assert table["hyperparameters"] == {}
+    # hyperparameters that differ or are set in some runs only (the plain VAE has no beta)
+    assert table["hyperparameters"] == {"beta": [4.0, None]}
 
 
 def test_bench_lists_runs_and_rejects_unknown_suites(capsys, monkeypatch):

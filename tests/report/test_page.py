@@ -103,7 +103,7 @@ def test_comparison_of_two_runs_explains_the_missing_heatmap(tmp_path):
                 "link": None} for i, m in enumerate([0.1, 0.3])]
     html = render_compare(entries, tmp_path / "c.html").read_text()
     assert "need at least 3 runs (2 given)" in html
-    assert "no hyperparameter differs" in html
+    assert "no hyperparameter takes two values" in html
 
 
 @pytest.mark.parametrize("v, text", [(None, "n/a"), (float("nan"), "n/a"), (0.5, "0.5000"), (3, "3"),
