@@ -127,6 +127,12 @@ def run(args) -> int:
         check_output_path(args.json_path, name="--json")
     dataset_kwargs = parse_assignments(args.dataset_arg, dotted=False, option="--dataset-arg")
     options = parse_assignments(args.set, dotted=True)
+    try:  # the options are recorded in metrics.json: a value JSON cannot hold fails now, not after the work
+        from pydisent._io import to_json
+
+        to_json(options)
+    except TypeError as e:
+        raise UserError(f"argument '--set': {e}") from None
     if not args.targets and not args.model and not args.baseline:
         args.baseline = ["pca"]
     models = _models(args)
