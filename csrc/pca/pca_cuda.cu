@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "common/cuda_check.h"
+#include "common/dispatch.h"
 #include "pca/pca.h"
 
 namespace pydisent {
@@ -307,10 +308,7 @@ void pca_cuda(const PcaArgs& a, std::uintptr_t stream) {
   PYDISENT_CHECK(a.x.size(1) < (int64_t{1} << 31), "argument 'x' has too many points per cloud for the CUDA kernel");
   if (a.x.size(0) == 0) return;
   DeviceGuard guard(a.x.device);
-  if (a.x.dtype == DType::Float32)
-    launch<float>(a, as_stream(stream));
-  else
-    launch<double>(a, as_stream(stream));
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "pca_cuda", [&] { launch<scalar_t>(a, as_stream(stream)); });
 }
 
 }  // namespace pydisent
