@@ -1,4 +1,5 @@
-"""Batched ranking and correlation on any device (plain torch, vectorised over leading dimensions).
+"""Batched ranking and correlation on any device, vectorised over leading dimensions: ranks by the C++
+kernel (``csrc/rank``, a per-row radix sort) for CPU input, by torch (a device sort) elsewhere.
 
 The distance-learning metrics correlate hundreds of thousands of distances per factor; these run the
 whole batch at once where the data already lives (GPU included), instead of one ``scipy.stats`` call
