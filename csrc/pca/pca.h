@@ -38,6 +38,9 @@ struct PcaArgs {
 void pca_validate(const PcaArgs& a, bool cuda);
 
 void pca_cpu(const PcaArgs& a);
-void pca_cuda(const PcaArgs& a, std::uintptr_t stream);
+// `status` (2,) int64 on x's device, filled with B by the caller: the kernel lowers entry 0 to the first
+// cloud whose Jacobi iteration did not converge and entry 1 to the first whose covariance is not
+// finite; the caller reads it after the launch and raises as pca_cpu does.
+void pca_cuda(const PcaArgs& a, const TensorRef& status, std::uintptr_t stream);
 
 }  // namespace pydisent

@@ -55,7 +55,7 @@ void pca_validate(const PcaArgs& a, bool cuda) {
 }
 
 #ifndef PYDISENT_WITH_CUDA
-void pca_cuda(const PcaArgs&, std::uintptr_t) {
+void pca_cuda(const PcaArgs&, const TensorRef&, std::uintptr_t) {
   PYDISENT_NOT_IMPLEMENTED("pca_cuda: pydisent was built without CUDA (rebuild with nvcc, or use backend='cpu')");
 }
 #endif
@@ -90,12 +90,14 @@ void register_pca(py::module_& m) {
   m.def(
       "pca_cuda",
       [](const TensorRef& x, const std::optional<TensorRef>& mask, const TensorRef& mean, const TensorRef& evals,
-         const std::optional<TensorRef>& evecs, bool unbiased, std::uintptr_t stream) {
-        pca_cuda(make_args(x, mask, mean, evals, evecs, unbiased), stream);
+         const std::optional<TensorRef>& evecs, bool unbiased, const TensorRef& status, std::uintptr_t stream) {
+        pca_cuda(make_args(x, mask, mean, evals, evecs, unbiased), status, stream);
       },
       py::arg("x"), py::arg("mask"), py::arg("mean"), py::arg("eigenvalues"), py::arg("eigenvectors"),
-      py::arg("unbiased"), py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
-      "Batched PCA on a CUDA device (one fused covariance + Jacobi kernel); same contract as pca_cpu.");
+      py::arg("unbiased"), py::arg("status"), py::arg("stream"), py::call_guard<py::gil_scoped_release>(),
+      "Batched PCA on a CUDA device (one fused covariance + Jacobi kernel); same contract as pca_cpu. "
+      "status: (2,) int64 on the device, filled with B: lowered to the first unconverged cloud (entry 0) "
+      "and the first cloud with a non-finite covariance (entry 1); asynchronous on `stream`.");
   m.attr("PCA_MAX_DIM") = kPcaMaxDim;
 }
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The C++ kernels under AddressSanitizer + UndefinedBehaviorSanitizer (CPU only).
+#
+# Builds the extension with -DPYDISENT_SANITIZE=address,undefined in its own folder (build/sanitize; the
+# in-place module is left alone), lays a copy of the package, its tests and pyproject.toml beside it, and
+# runs the CPU-path kernel tests there with the ASan runtime preloaded into Python (Python itself is not
+# instrumented, so its own allocations are not checked and leak detection is off), UBSan halting at the
+# first finding. Any report fails the run.
+#
+#   .ci/sanitize.sh [PYTHON]        (default: python3 on PATH; needs torch, pybind11, cmake, ninja, pytest)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${1:-python3}
+BUILD=$ROOT/build/sanitize
+PKG=$BUILD/pkg
+start=$(date +%s)
+
+cmake -S . -B "$BUILD" -G Ninja -DPYDISENT_CUDA=OFF -DPYDISENT_SANITIZE=address,undefined \
+  -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$(command -v "$PY")" > "$BUILD.cmake.log" 2>&1 \
+  || { cat "$BUILD.cmake.log"; exit 1; }
+cmake --build "$BUILD"
+built=$(date +%s)
+
+rm -rf "$PKG"
+mkdir -p "$PKG"
+cp -r pydisent tests pyproject.toml "$PKG"/
+find "$PKG" -name '_C*.so' -delete
+find "$PKG" -depth -name '__pycache__' -type d -exec rm -rf {} +
+cp "$BUILD"/_C*.so "$PKG"/pydisent/
+
+# libstdc++ preloaded with it: otherwise ASan starts before any C++ library is mapped and cannot find the
+# real __cxa_throw ("CHECK failed: real___cxa_throw"), at the first C++ exception torch or _C throws.
+PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)"
+# The CPU paths of every kernel family: distances, paired, PCA, ranking, trees (fast DCI), Rips, the
+# renderers and the CPU variant switch. The slow reference-metric suites are left to the plain run.
+TESTS=(tests/test_distance.py tests/test_metrics_distance.py tests/test_pca.py tests/test_rips.py
+       tests/test_data_procedural.py tests/test_cpu_variants.py tests/test_dci_internals.py
+       "tests/test_metrics_suite.py::test_compiled_tree_replay_matches_the_numpy_replay_and_the_model"
+       "tests/test_metrics_suite.py::test_compiled_tree_replay_rejects_malformed_forests")
+for t in tests/ops tests/topology tests/data; do  # the mirrored layout, where it exists
+  [ -d "$t" ] && TESTS+=("$t")
+done
+present=()
+for t in "${TESTS[@]}"; do
+  [ -e "$PKG/${t%%::*}" ] && present+=("$t")
+done
+
+cd "$PKG"
+# --capture=sys keeps fd 2 for the sanitizers' reports (fd capture would swallow them at the abort).
+env LD_PRELOAD="$PRELOAD" \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_init_order=1 \
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    OMP_NUM_THREADS=2 PYTHONPATH="$PKG" \
+    "$PY" -m pytest -q -p no:cacheprovider --capture=sys -m "not cuda" "${present[@]}"
+end=$(date +%s)
+echo "sanitize: build $((built - start)) s, tests $((end - built)) s"
