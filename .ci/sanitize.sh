@@ -28,6 +28,13 @@ cp -r pydisent tests pyproject.toml "$PKG"/
 find "$PKG" -name '_C*.so' -delete
 find "$PKG" -depth -name '__pycache__' -type d -exec rm -rf {} +
 cp "$BUILD"/_C*.so "$PKG"/pydisent/
+# An editable install (CI's pip install -e .) puts a meta-path finder first that would send
+# `import pydisent` back to the source tree and its uninstrumented module: drop it in this run only.
+cat > "$PKG/sitecustomize.py" <<'PYEOF'
+import sys
+
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "ScikitBuildRedirectingFinder"]
+PYEOF
 
 # libstdc++ preloaded with it: otherwise ASan starts before any C++ library is mapped and cannot find the
 # real __cxa_throw ("CHECK failed: real___cxa_throw"), at the first C++ exception torch or _C throws.
@@ -47,6 +54,15 @@ for t in "${TESTS[@]}"; do
 done
 
 cd "$PKG"
+# the module under test must be the instrumented copy
+PYTHONPATH="$PKG" LD_PRELOAD="$PRELOAD" ASAN_OPTIONS=detect_leaks=0 "$PY" -c "
+import pathlib, sys
+import pydisent, pydisent._C as C
+where = pathlib.Path(C.__file__).resolve()
+if pathlib.Path('$PKG').resolve() not in where.parents:
+    sys.exit(f'sanitize: imported {where}, not the sanitized build in $PKG')
+print('sanitize: testing', where)
+"
 # --capture=sys keeps fd 2 for the sanitizers' reports (fd capture would swallow them at the abort).
 env LD_PRELOAD="$PRELOAD" \
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_init_order=1 \

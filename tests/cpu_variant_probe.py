@@ -8,6 +8,7 @@ import torch
 
 from pydisent import _C
 from pydisent.data import _render
+from pydisent.data.dsprites import sprite_geometry
 from pydisent.ops import batched_pca, cdist, gbt_replay, paired_distance, paired_image_mse, pairwise_distance, rankdata
 from pydisent.topology import vietoris_rips
 
@@ -48,8 +49,9 @@ def probe() -> dict:
     out["render/rects"] = _render.render_rects(r.integers(0, 30, (10, 3, 4)), r.integers(-1, 256, (10, 3, 3)),
                                                (32, 32, 3), backend="cpu").numpy()
     n = 10
-    params = np.c_[r.random((n, 2)) * 64, np.cos(r.random(n)), np.sin(r.random(n)), 1 / (5 + 10 * r.random(n))]
-    out["render/sprites"] = _render.render_sprites(r.integers(0, 3, n), params, [4.0, 1.0, 1.3, 0.2, 1.5], (64, 64),
+    theta = r.random(n) * 2 * np.pi
+    params = np.c_[r.random((n, 2)) * 64, np.cos(theta), np.sin(theta), 1 / (5 + 10 * r.random(n))]
+    out["render/sprites"] = _render.render_sprites(r.integers(0, 3, n), params, sprite_geometry(0.5), (64, 64),
                                                    backend="cpu").numpy()
     B = torch.from_numpy(r.integers(0, 256, (4, 33, 17, 3), dtype=np.uint8))
     out["render/chw"] = _render.hwc_to_chw_float(B, mean=[0.1, 0.2, 0.3], std=[0.5, 0.6, 0.7]).numpy()
