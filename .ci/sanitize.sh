@@ -39,15 +39,11 @@ PYEOF
 # libstdc++ preloaded with it: otherwise ASan starts before any C++ library is mapped and cannot find the
 # real __cxa_throw ("CHECK failed: real___cxa_throw"), at the first C++ exception torch or _C throws.
 PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)"
-# The CPU paths of every kernel family: distances, paired, PCA, ranking, trees (fast DCI), Rips, the
-# renderers and the CPU variant switch. The slow reference-metric suites are left to the plain run.
-TESTS=(tests/test_distance.py tests/test_metrics_distance.py tests/test_pca.py tests/test_rips.py
-       tests/test_data_procedural.py tests/test_cpu_variants.py tests/test_dci_internals.py
-       "tests/test_metrics_suite.py::test_compiled_tree_replay_matches_the_numpy_replay_and_the_model"
-       "tests/test_metrics_suite.py::test_compiled_tree_replay_rejects_malformed_forests")
-for t in tests/ops tests/topology tests/data; do  # the mirrored layout, where it exists
-  [ -d "$t" ] && TESTS+=("$t")
-done
+# The CPU paths of every kernel family: distances, paired, PCA, ranking, trees (ops, fast DCI), Rips
+# (topology), the renderers and the datasets drawn with them, the CPU variant switch. The slow
+# reference-metric suites are left to the plain run.
+TESTS=(tests/ops tests/topology tests/data/test_render.py tests/data/test_procedural.py tests/data/test_dsprites.py
+       tests/metrics/test_dci.py tests/metrics/test_dci_internals.py)
 present=()
 for t in "${TESTS[@]}"; do
   [ -e "$PKG/${t%%::*}" ] && present+=("$t")

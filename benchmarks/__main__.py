@@ -48,13 +48,14 @@ def main(argv=None) -> int:
     unknown = sorted(set(suites) - set(available()))
     if unknown:
         p.error(f"unknown suite(s) {unknown}; available: {available()}")
+    out_dir = None if args.no_save else (Path(args.results_dir) if args.results_dir else RESULTS_DIR)
     for name in suites:
         mod = importlib.import_module(f"benchmarks.bench_{name}")
         cases = mod.cases(args)
         if args.no_peers:
             cases = (_subject_only(c) for c in cases)
         run_cases(cases, suite=name, device=args.device, warmup=args.warmup, repeats=args.repeats,
-                  budget_s=args.budget, out_dir=None if args.no_save else (Path(args.results_dir) if args.results_dir else RESULTS_DIR), tag=args.tag)
+                  budget_s=args.budget, out_dir=out_dir, tag=args.tag)
     return 0
 
 

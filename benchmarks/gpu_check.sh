@@ -140,10 +140,8 @@ fi
 
 PYTEST=0
 has_module pytest && PYTEST=1
-EXACT_TESTS=(tests/test_rips.py tests/test_data_procedural.py)
-PARITY_TESTS=(tests/test_distance.py tests/test_metrics_distance.py tests/test_pca.py tests/test_rips.py
-              tests/test_data_procedural.py)
-for d in tests/ops tests/topology tests/data; do [ -d "$d" ] && PARITY_TESTS+=("$d"); done
+EXACT_TESTS=(tests/topology/test_rips.py tests/data/test_render.py tests/data/test_procedural.py)
+PARITY_TESTS=(tests/ops tests/topology tests/data)
 
 if [ "$DEVICE" = cuda ]; then
   # ---- 2. exact parity, synchronous launches ---------------------------------------------------

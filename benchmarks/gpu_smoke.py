@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     check("render_sprites (bit-identical)", torch.equal(a.cpu(), b.cpu()))
 
     # -- Rips: bit-identical diagrams -----------------------------------------------------------
-    rips_ref = "cpu" if cuda else "torch"
+    rips_ref = "cpu" if cuda else "reference"
     for metric in ("euclidean", "manhattan", "chebyshev"):
         for dt in (torch.float32, torch.float64):
             x = torch.from_numpy(r.standard_normal((60, 3))).to(dt)
@@ -134,7 +134,8 @@ def main(argv=None) -> int:
             c = torch.from_numpy(r.standard_normal((9, 25, k)) * r.uniform(0.2, 3, k)).to(dt)
             mask = torch.from_numpy(r.random((9, 25)) < 0.8)
             for msk in (None, mask):
-                m1, w1, _ = batched_pca(c.to(dev), None if msk is None else msk.to(dev), eigenvectors=True, backend=fast)
+                on_dev = None if msk is None else msk.to(dev)
+                m1, w1, _ = batched_pca(c.to(dev), on_dev, eigenvectors=True, backend=fast)
                 m2, w2, _ = batched_pca(c, msk, eigenvectors=True, backend=ref)
                 tol = (1e-5, 1e-4) if (cuda and dt == torch.float32) else (1e-6, 1e-7)
                 ok, why = close(w1, w2, *tol)

@@ -17,11 +17,6 @@ import sys
 import time
 
 
-# downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
-# factored_components is distances + linearity again.
-_NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
-
-
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="score representations with disentanglement metrics",
                        description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
@@ -34,8 +29,8 @@ def add_parser(sub) -> None:
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="metric names from `pydisent metrics` (default: every metric except "
-                        f"{', '.join(_NOT_BY_DEFAULT)}; prior_divergence needs a (mu, logvar) model)")
+                   help="metric names from `pydisent metrics` (default: every metric registered as a default "
+                        "whose needs each scored representation declares; `pydisent metrics` lists them)")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
     p.add_argument("--fast", action="store_true",
@@ -83,14 +78,14 @@ def _format(v) -> str:
 
 
 def run(args) -> int:
-    import torch
 
+    from pydisent import provenance
     from pydisent.data import make_dataset
-    from pydisent.metrics import METRICS, evaluate
+    from pydisent.metrics import METRICS, default_metrics, evaluate
+    from pydisent.metrics._registry import resolve
     from pydisent.models import load_representation, make_baseline
 
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
-    names = args.metrics or [m for m in METRICS if m not in _NOT_BY_DEFAULT]
     options = parse_assignments(args.set, dotted=True)
     reps = {}
     for spec in args.model:
@@ -102,6 +97,11 @@ def run(args) -> int:
         reps["pca"] = make_baseline("pca", dataset, args.num_codes, rng=args.seed)
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
+    # the default set: what every representation provides (one table, one column each)
+    if args.metrics:
+        names = [resolve(n) for n in args.metrics]
+    else:
+        names = [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
     results, timings = {}, {}
     for label, fn in reps.items():
         if not args.quiet:
@@ -114,7 +114,7 @@ def run(args) -> int:
     _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
-                   "results": results, "seconds": timings, "torch": torch.__version__}
+                   "results": results, "seconds": timings, "provenance": provenance(args.device)}
         with open(args.json, "w") as f:
             json.dump(payload, f, indent=1, default=float)
     return 0
@@ -135,4 +135,5 @@ def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds)

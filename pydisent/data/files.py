@@ -17,8 +17,8 @@ import logging
 import os
 import struct
 import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 

@@ -9,9 +9,18 @@ import warnings
 import numpy as np
 import torch
 
+from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (InternalsMismatch, _forest_tables, gbt_replay, gradient_boosting,
-                                          gradient_importance, hist_gradient_boosting, parallel_map, predict_from_raw)
+from pydisent.metrics._estimators import (
+    InternalsMismatch,
+    _forest_tables,
+    gbt_replay,
+    gradient_boosting,
+    gradient_importance,
+    hist_gradient_boosting,
+    parallel_map,
+    predict_from_raw,
+)
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 
@@ -126,8 +135,7 @@ def dci(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
     Reference: Eastwood & Williams, "A Framework for the Quantitative Evaluation of Disentangled
     Representations", ICLR 2018; disentanglement_lib ``evaluation/metrics/dci.py``.
     """
-    if informativeness not in INFORMATIVENESS:
-        raise ValueError(f"argument 'informativeness' must be one of {INFORMATIVENESS}, got {informativeness!r}")
+    check(informativeness, "informativeness", Options(INFORMATIVENESS))
     c, f, ct, ft = train_test(codes, factors, codes_test, factors_test, train_fraction)
     imp, acc_train, acc_test = importance_matrix(c, f, ct, ft, fast=fast, random_state=random_state, n_jobs=n_jobs)
     d, comp = disentanglement_completeness(imp)
@@ -137,7 +145,7 @@ def dci(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
     return {"informativeness_train": it, "informativeness_test": ie, "disentanglement": d, "completeness": comp}
 
 
-@register("dci", array_fn=dci, headline=('disentanglement', 'completeness', 'informativeness_test'))
+@register("dci", dci, headline=('disentanglement', 'completeness', 'informativeness_test'), fast=True)
 def evaluate_dci(source, encoder, rng, *, num_train: int = 10000, num_test: int = 5000, batch_size: int = 16,
                  fast: bool = False, informativeness: str = "accuracy", n_jobs=None) -> dict:
     """DCI on ``num_train`` training and ``num_test`` test points (reference defaults 10000 / 5000)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import check_positive_int
 
 
 def histogram_discretize(codes: torch.Tensor, num_bins: int = 20) -> torch.Tensor:

@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (ConstantClassifier, check_solver, gradient_boosting, hist_gradient_boosting,
-                                          logistic_regression_cv, parallel_map)
+from pydisent.metrics._estimators import (
+    ConstantClassifier,
+    check_solver,
+    gradient_boosting,
+    hist_gradient_boosting,
+    logistic_regression_cv,
+    parallel_map,
+)
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
 
@@ -65,8 +72,7 @@ def _efficiency(scores: dict, sizes) -> dict:
 
 
 def _check_predictor(predictor):
-    if predictor not in PREDICTORS:
-        raise ValueError(f"argument 'predictor' must be one of {PREDICTORS}, got {predictor!r}")
+    check(predictor, "predictor", Options(PREDICTORS))
 
 
 def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SIZES,
@@ -120,7 +126,7 @@ def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SI
     return _efficiency(scores, sizes)
 
 
-@register("downstream", array_fn=downstream, headline=('statistical_efficiency',))
+@register("downstream", downstream, headline=('statistical_efficiency',), fast=True, default=False)
 def evaluate_downstream(source, encoder, rng, *, num_train=DEFAULT_SIZES, num_test: int = 5000, batch_size: int = 16,
                         predictor: str = "logistic_regression_cv", solver: str = "liblinear", fast: bool = False,
                         n_jobs=None) -> dict:

@@ -7,13 +7,12 @@ import warnings
 import numpy as np
 import torch
 
+from pydisent._rng import randint
+from pydisent._validation import as_tensor
 from pydisent.metrics._arrays import as_codes, check_positive_int
 from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._registry import register
-from pydisent.metrics._sampling import (EncodeBuffer, fixed_factor_batches, reference_order,
-                                        sample_observation_codes)
-from pydisent._rng import randint
-from pydisent._checks import as_tensor
+from pydisent.metrics._sampling import EncodeBuffer, fixed_factor_batches, reference_order, sample_observation_codes
 
 
 def _labels(labels, name: str, n: int, device) -> torch.Tensor:
@@ -157,7 +156,7 @@ def sample_vote_variances(source, encoder, rng, num_votes: int, group_size: int)
     return torch.as_tensor(labels, device=var.device), var
 
 
-@register("factor_vae", array_fn=factor_vae, headline=('eval_accuracy',))
+@register("factor_vae", factor_vae, headline=('eval_accuracy',))
 def evaluate_factor_vae(source, encoder, rng, *, batch_size: int = 64, num_train: int = 10000, num_eval: int = 5000,
                         num_variance_estimate: int = 10000, prune_threshold: float = 0.05, fast: bool = False) -> dict:
     """FactorVAE score: ``num_train``/``num_eval`` votes of ``batch_size`` observations (reference defaults)."""

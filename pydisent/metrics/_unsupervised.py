@@ -69,7 +69,8 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
         cov = cov_all[live][:, live]
         scores["gaussian_total_correlation"] = gaussian_total_correlation(cov)
         scores["gaussian_wasserstein_correlation"] = gaussian_wasserstein_correlation(cov)
-        scores["gaussian_wasserstein_correlation_norm"] = scores["gaussian_wasserstein_correlation"] / float(torch.trace(cov))
+        wasserstein = scores["gaussian_wasserstein_correlation"]
+        scores["gaussian_wasserstein_correlation_norm"] = wasserstein / float(torch.trace(cov))
     else:
         raise ValueError("argument 'codes': every code dimension is constant; the covariance scores are undefined")
     labels = histogram_discretize(c, num_bins)
@@ -80,7 +81,7 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
     return scores
 
 
-@register("unsupervised", array_fn=unsupervised, headline=('gaussian_total_correlation', 'mutual_info_score'))
+@register("unsupervised", unsupervised, headline=('gaussian_total_correlation', 'mutual_info_score'))
 def evaluate_unsupervised(source, encoder, rng, *, num_train: int = 10000, batch_size: int = 16, num_bins: int = 20,
                           fast: bool = False) -> dict:
     """Unsupervised scores on ``num_train`` random points (reference: 10000, batch 16)."""

@@ -39,8 +39,8 @@ import math
 import torch
 
 from pydisent import _C, _distance_metric
-from pydisent._checks import as_tensor, check_float, check_rank, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
 
@@ -86,8 +86,7 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     """
     metric = _check_choice(metric, "metric", DISTANCE_METRICS)
     mode = _check_choice(mode, "mode", DISTANCE_MODES)
-    if not isinstance(condensed, bool):
-        raise TypeError(f"argument 'condensed' must be a bool, got {type(condensed).__name__}")
+    condensed = check_bool(condensed, "condensed")
     xt = _points(x, "x")
     if y is None:
         yt, symmetric = xt, True
@@ -105,7 +104,8 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     B, n, d = X.shape
     m = Y.shape[1]
     if d < 1:
-        raise ValueError(f"argument 'x' must have at least one feature (last dimension >= 1), got shape {tuple(xt.shape)}")
+        raise ValueError(f"argument 'x' must have at least one feature (last dimension >= 1), "
+                         f"got shape {tuple(xt.shape)}")
 
     out_dtype = X.dtype
     X, Y, unscale = _safe_range(X, Y, symmetric)
@@ -119,7 +119,8 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     else:
         out = X.new_empty(shape)
         if backend == "cpu":
-            _C.distance_cpu(ref(X), ref(Y), ref(out), _distance_metric.code(metric), symmetric, condensed, "auto", False)
+            code = _distance_metric.code(metric)
+            _C.distance_cpu(ref(X), ref(Y), ref(out), code, symmetric, condensed, "auto", False)
         else:
             _run_cuda(X, Y, out, metric, symmetric, condensed)
     if unscale != 1.0 and metric != "cosine":

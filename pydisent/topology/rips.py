@@ -10,15 +10,14 @@ and the simplexwise refinement is the same (diameter, then combinatorial index).
 
 from __future__ import annotations
 
-import math
-from numbers import Real
+import warnings
 
 import numpy as np
 import torch
 
 from pydisent import _C, _distance_metric
-from pydisent._checks import as_tensor, check_finite, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_bool, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
 # accepted names -> the kernels' metric code (pydisent/_distance_metric.py, csrc/common/metric.h)
@@ -26,6 +25,7 @@ METRICS = {name: _distance_metric.code(name)
            for name in ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev")}
 SUPPORTED_MAXDIM = (0, 1)
 _ARG = "points_or_distances"
+RIPS_BACKENDS = ("auto", "cpu", "cuda", "reference")
 
 
 def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float("inf"),
@@ -53,8 +53,9 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
             diagonal and no NaN; ``inf`` entries mean "no edge".
         return_generators: also return, per pair, the simplex that creates and the one that
             destroys the class (see :class:`Diagrams`).
-        backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"torch"`` (the pure
-            Python reference of ``pydisent.topology._reference``; a few dozen points at most).
+        backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"reference"`` (the pure
+            NumPy/Python reference of ``pydisent.topology._reference``; a few dozen points at most;
+            ``"torch"``, its former name, still selects it with a ``DeprecationWarning``).
 
     Returns:
         A :class:`Diagrams` for one cloud; a plain ``list`` of :class:`Diagrams` for a batch or a
@@ -70,17 +71,20 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
     """
     maxdim = _check_maxdim(maxdim)
     threshold = _check_threshold(threshold)
-    if not isinstance(distances, (bool, np.bool_)):
-        raise TypeError(f"argument 'distances' must be a bool, got {type(distances).__name__}")
-    if not isinstance(return_generators, (bool, np.bool_)):
-        raise TypeError(f"argument 'return_generators' must be a bool, got {type(return_generators).__name__}")
-    distances, return_generators = bool(distances), bool(return_generators)
+    distances = check_bool(distances, "distances")
+    return_generators = check_bool(return_generators, "return_generators")
     metric_code = _check_metric(metric, distances)
 
     clouds, single, whole = _as_clouds(points_or_distances, distances)
     if not clouds:
         return []
-    backend = resolve_backend(backend, *clouds)
+    if backend == "torch":
+        warnings.warn("vietoris_rips(backend='torch') is deprecated: that backend is the pure NumPy reference; "
+                      "use backend='reference'", DeprecationWarning, stacklevel=2)
+        backend = "reference"
+    check_backend(backend, RIPS_BACKENDS)
+    if backend != "reference":
+        backend = resolve_backend(backend, *clouds)
     packed, offsets, dim = _pack(clouds, whole, distances)
     if distances:
         _check_matrices(clouds)
@@ -91,7 +95,7 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
         # competes with the engine's threads (and costs more than the check itself).
         raise ValueError(f"argument '{_ARG}' contains NaN or infinite values")
 
-    if backend == "torch":
+    if backend == "reference":
         results = _run_reference(clouds, distances, metric_code, maxdim, threshold, return_generators)
     else:
         if backend == "cpu":
@@ -109,11 +113,7 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
 # ---- argument checks -------------------------------------------------------------------------------
 
 def _check_maxdim(maxdim) -> int:
-    if isinstance(maxdim, bool) or not isinstance(maxdim, (int, np.integer)):
-        raise TypeError(f"argument 'maxdim' must be an integer, got {type(maxdim).__name__}")
-    maxdim = int(maxdim)
-    if maxdim < 0:
-        raise ValueError(f"argument 'maxdim' must be >= 0, got {maxdim}")
+    maxdim = check(maxdim, "maxdim", Interval(int, 0, None))
     if maxdim not in SUPPORTED_MAXDIM:
         raise NotImplementedError(
             f"argument 'maxdim' = {maxdim}: only H0 and H1 are implemented (maxdim 0 or 1)")
@@ -121,12 +121,7 @@ def _check_maxdim(maxdim) -> int:
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, Real):
-        raise TypeError(f"argument 'threshold' must be a real number, got {type(threshold).__name__}")
-    t = float(threshold)
-    if math.isnan(t) or t < 0:
-        raise ValueError(f"argument 'threshold' must be >= 0 (or inf), got {threshold}")
-    return t
+    return check(threshold, "threshold", Interval(float, 0, None, inf=True))
 
 
 def _check_metric(metric, distances: bool) -> _C.DistanceMetric:
