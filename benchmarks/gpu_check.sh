@@ -31,6 +31,7 @@ ROOT=$PWD
 OUT=""
 DEVICE=cuda
 PY=python3
+MISSING=""
 BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -75,7 +76,7 @@ run_step() {
   if [ $rc -eq 0 ]; then record "$name" pass "$dt" "$log" ""
   elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" fail "$dt" "$log" "timed out after ${lim} s"
   elif [ $rc -eq 5 ]; then record "$name" skip "$dt" "$log" "pytest collected no tests"
-  else record "$name" fail "$dt" "$log" "exit status $rc"
+  else record "$name" fail "$dt" "$log" "exit status $rc${MISSING:+ (not installed here: $MISSING)}"
   fi
   return 0
 }
@@ -140,6 +141,8 @@ fi
 
 PYTEST=0
 has_module pytest && PYTEST=1
+# test dependencies absent here (a machine without network may lack some): named in failing test steps
+MISSING=$("$PY" -c "import json,sys; e=json.load(open(sys.argv[1])); print(' '.join(m for m in ('pytest','scipy','sklearn','gudhi','ripser') if e.get(m) is None))" "$TMP/env.json" 2>/dev/null)
 EXACT_TESTS=(tests/topology/test_rips.py tests/data/test_render.py tests/data/test_procedural.py)
 PARITY_TESTS=(tests/ops tests/topology tests/data)
 
