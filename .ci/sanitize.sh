@@ -39,6 +39,9 @@ PYEOF
 # libstdc++ preloaded with it: otherwise ASan starts before any C++ library is mapped and cannot find the
 # real __cxa_throw ("CHECK failed: real___cxa_throw"), at the first C++ exception torch or _C throws.
 PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libstdc++.so)"
+for lib in $PRELOAD; do
+  [ -f "$lib" ] || { echo "sanitize: $lib not found (gcc's ASan runtime / libstdc++ are needed)" >&2; exit 1; }
+done
 # The CPU paths of every kernel family: distances, paired, PCA, ranking, trees (ops, fast DCI), Rips
 # (topology), the renderers and the datasets drawn with them, the CPU variant switch. The slow
 # reference-metric suites are left to the plain run.
