@@ -73,6 +73,12 @@ run_step() {
   timeout --kill-after=10 "$lim" "$@" >> "$OUT/$log" 2>&1
   rc=$?
   local dt=$(( $(date +%s) - s ))
+  # a CUDA-mode pytest step in which nothing ran (every test skipped: no device seen) has not passed
+  if [ $rc -eq 0 ] && [ "$DEVICE" = cuda ] && [[ " $* " == *" pytest "* ]] \
+     && ! tail -n 3 "$OUT/$log" | grep -q " passed"; then
+    record "$name" fail "$dt" "$log" "no test ran (all skipped: the tests saw no CUDA device?)"
+    return 0
+  fi
   if [ $rc -eq 0 ]; then record "$name" pass "$dt" "$log" ""
   elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then record "$name" fail "$dt" "$log" "timed out after ${lim} s"
   elif [ $rc -eq 5 ]; then record "$name" skip "$dt" "$log" "pytest collected no tests"
