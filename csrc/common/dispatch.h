@@ -1,4 +1,5 @@
-// Float/double dispatch: the role AT_DISPATCH_FLOATING_TYPES plays in aten, for the kernel families.
+// Float/double dispatch: the role AT_DISPATCH_FLOATING_TYPES plays in aten, for every kernel family
+// (the CUDA launch tails and the CPU entry points alike).
 //
 //   PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "pca_cuda", [&] { launch<scalar_t>(a, stream); });
 //

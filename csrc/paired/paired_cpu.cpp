@@ -13,6 +13,7 @@
 
 #include "common/check.h"
 #include "common/cpu.h"
+#include "common/dispatch.h"
 #include "paired/paired.h"
 
 namespace pydisent {
@@ -224,10 +225,7 @@ void paired_image_mse_cpu(const ImagePairArgs& a) {
 void paired_distance_cpu(const PairArgs& a) {
   pairs_validate(a, /*cuda=*/false);
   if (a.ia.size(0) == 0) return;
-  if (a.x.dtype == DType::Float32)
-    run<float>(a);
-  else
-    run<double>(a);
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "paired_distance_cpu", [&] { run<scalar_t>(a); });
 }
 
 }  // namespace pydisent

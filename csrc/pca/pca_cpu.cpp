@@ -18,6 +18,7 @@
 
 #include "common/check.h"
 #include "common/cpu.h"
+#include "common/dispatch.h"
 #include "pca/pca.h"
 
 namespace pydisent {
@@ -677,10 +678,7 @@ void pca_cpu_typed(const PcaArgs& args) {
 void pca_cpu(const PcaArgs& a) {
   pca_validate(a, /*cuda=*/false);
   if (a.x.size(0) == 0) return;
-  if (a.x.dtype == DType::Float32)
-    pca_cpu_typed<float>(a);
-  else
-    pca_cpu_typed<double>(a);
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "pca_cpu", [&] { pca_cpu_typed<scalar_t>(a); });
 }
 
 }  // namespace pydisent
