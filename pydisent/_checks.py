@@ -58,3 +58,27 @@ def check_positive_int(v, name: str, minimum: int = 1) -> int:
     if v < minimum:
         raise ValueError(f"argument '{name}' must be >= {minimum}, got {v}")
     return int(v)
+
+
+def check_device(device, name: str = "device") -> torch.device | None:
+    """``device`` (None, a string or a ``torch.device``) as a ``torch.device`` this torch can use.
+
+    ``ValueError`` naming ``name`` for a string torch does not parse, or a CUDA device on a torch without a
+    usable GPU (torch itself would raise an ``AssertionError`` at the first allocation, minutes later).
+    """
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"argument '{name}' must be a device string such as 'cpu' or 'cuda', got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"argument '{name}': {device!r} is not a torch device (e.g. 'cpu', 'cuda', 'cuda:1')") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"argument '{name}': {str(device)!r} requested, but this torch has no usable CUDA GPU "
+                             f"(torch.cuda.is_available() is False)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"argument '{name}': {str(device)!r} requested, but only {torch.cuda.device_count()} "
+                             f"CUDA device(s) are visible")
+    return dev

@@ -11,8 +11,8 @@ Several representations are scored side by side (one column each) on the same sa
 
 from __future__ import annotations
 
+import argparse
 import ast
-import json
 import sys
 import time
 
@@ -20,6 +20,27 @@ import time
 # downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
 # factored_components is distances + linearity again.
 _NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
+
+
+def _count(text: str, minimum: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+    return v
+
+
+def _positive(text: str) -> int:
+    return _count(text, 1, "a positive integer")
+
+
+def _seed(text: str) -> int:
+    v = _count(text, 0, "an integer in 0..2**32-1")
+    if v >= 2**32:  # numpy's RandomState (used for disentanglement_lib datasets) takes 32-bit seeds
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..2**32-1, got {v}")
+    return v
 
 
 def add_parser(sub) -> None:
@@ -32,7 +53,7 @@ def add_parser(sub) -> None:
                    help="a TorchScript file or 'module:callable' mapping observations to codes (repeatable)")
     p.add_argument("--baseline", action="append", default=[], metavar="NAME",
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
-    p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
+    p.add_argument("--num-codes", type=_positive, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
                    help="metric names from `pydisent metrics` (default: every metric except "
                         f"{', '.join(_NOT_BY_DEFAULT)}; prior_divergence needs a (mu, logvar) model)")
@@ -43,12 +64,13 @@ def add_parser(sub) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="encode every sample anew (for a stochastic representation); by default each dataset "
                         "item is encoded once and its code reused")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
-    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batch-size", type=_positive, default=1024)
     p.add_argument("--all-keys", action="store_true",
                    help="print every key of every metric (default: each metric's headline numbers)")
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON (strict: NaN and infinities as null); the path "
+                        "is checked before any work and written atomically")
     p.add_argument("--quiet", action="store_true", help="no per-metric progress lines")
     p.set_defaults(func=run)
 
@@ -65,11 +87,11 @@ def parse_assignments(items, *, dotted: bool) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
+            raise SystemExit(f"pydisent: error: expected KEY=VALUE, got {item!r}")
         if dotted:
             metric, dot, opt = key.partition(".")
             if not dot or not opt:
-                raise SystemExit(f"error: --set expects METRIC.KEY=VALUE, got {item!r}")
+                raise SystemExit(f"pydisent: error: --set expects METRIC.KEY=VALUE, got {item!r}")
             out.setdefault(metric, {})[opt] = _literal(value)
         else:
             out[key] = _literal(value)
@@ -85,13 +107,30 @@ def _format(v) -> str:
 def run(args) -> int:
     import torch
 
+    from pydisent._checks import check_device
+    from pydisent._io import check_output_path, to_json, write_json
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, evaluate
     from pydisent.models import load_representation, make_baseline
 
-    dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
+    # Everything a user can get wrong is checked before the first image is rendered: a typo must not
+    # cost a whole run.
+    if args.json is not None:
+        check_output_path(args.json, "--json")
+    check_device(args.device, "--device")
     names = args.metrics or [m for m in METRICS if m not in _NOT_BY_DEFAULT]
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
     options = parse_assignments(args.set, dotted=True)
+    try:
+        to_json(options)  # the options are echoed in the JSON: a value JSON cannot hold fails now, not at the end
+    except TypeError as e:
+        raise ValueError(f"argument --set: {e}") from None
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise ValueError(f"argument --set names metrics that are not scored: {stray} (scored: {names})")
+    dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
     reps = {}
     for spec in args.model:
         reps[spec] = load_representation(spec, device=args.device)
@@ -115,8 +154,7 @@ def run(args) -> int:
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
                    "results": results, "seconds": timings, "torch": torch.__version__}
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=1, default=float)
+        write_json(args.json, payload, name="--json")
     return 0
 
 

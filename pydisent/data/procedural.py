@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._checks import check_device, check_positive_int
 from pydisent._dispatch import BACKENDS
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
@@ -39,7 +39,7 @@ class ProceduralDataset(GroundTruthDataset):
             raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
         super().__init__(factor_space, transform)
         self.backend = backend
-        self.device = torch.device("cpu") if device is None else torch.device(device)
+        self.device = check_device(device) or torch.device("cpu")
 
 
 def _int_arg(v, name: str, minimum: int = 1) -> int:
