@@ -67,7 +67,7 @@ def entry(argv=None) -> int:
             print(f"pydisent: error: {_one_line(msg)}", file=sys.stderr)
             return 2
         raise
-    except Exception as e:  # noqa: BLE001 - the one place every failure becomes a message
+    except Exception as e:  # the one place every failure becomes a message
         if debug:
             raise
         msg = _one_line(str(e)) or type(e).__name__
