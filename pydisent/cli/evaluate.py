@@ -17,11 +17,6 @@ import sys
 import time
 
 
-# downstream fits 4 x F cross-validated classifiers (minutes); prior_divergence needs the posterior;
-# factored_components is distances + linearity again.
-_NOT_BY_DEFAULT = ("downstream", "prior_divergence", "factored_components")
-
-
 def _count(text: str, minimum: int, what: str) -> int:
     try:
         v = int(text)
@@ -55,8 +50,8 @@ def add_parser(sub) -> None:
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
     p.add_argument("--num-codes", type=_positive, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="metric names from `pydisent metrics` (default: every metric except "
-                        f"{', '.join(_NOT_BY_DEFAULT)}; prior_divergence needs a (mu, logvar) model)")
+                   help="metric names from `pydisent metrics` (default: every metric registered as a default "
+                        "whose needs each scored representation declares; `pydisent metrics` lists them)")
     p.add_argument("--set", action="append", default=[], metavar="METRIC.KEY=VALUE",
                    help="metric option, e.g. mig.num_train=2000 or dci.fast=True (repeatable)")
     p.add_argument("--fast", action="store_true",
@@ -110,7 +105,7 @@ def run(args) -> int:
     from pydisent._checks import check_device
     from pydisent._io import check_output_path, to_json, write_json
     from pydisent.data import make_dataset
-    from pydisent.metrics import METRICS, evaluate
+    from pydisent.metrics import METRICS, default_metrics, evaluate
     from pydisent.models import load_representation, make_baseline
 
     # Everything a user can get wrong is checked before the first image is rendered: a typo must not
@@ -118,8 +113,7 @@ def run(args) -> int:
     if args.json is not None:
         check_output_path(args.json, "--json")
     check_device(args.device, "--device")
-    names = args.metrics or [m for m in METRICS if m not in _NOT_BY_DEFAULT]
-    unknown = [n for n in names if n not in METRICS]
+    unknown = [n for n in args.metrics or () if n not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
     options = parse_assignments(args.set, dotted=True)
@@ -127,9 +121,8 @@ def run(args) -> int:
         to_json(options)  # the options are echoed in the JSON: a value JSON cannot hold fails now, not at the end
     except TypeError as e:
         raise ValueError(f"argument --set: {e}") from None
-    stray = sorted(set(options) - set(names))
-    if stray:
-        raise ValueError(f"argument --set names metrics that are not scored: {stray} (scored: {names})")
+    if args.metrics:
+        _check_stray(options, args.metrics)
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
     reps = {}
     for spec in args.model:
@@ -141,6 +134,9 @@ def run(args) -> int:
         reps["pca"] = make_baseline("pca", dataset, args.num_codes, rng=args.seed)
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
+    # the default set: what every representation provides (one table, one column each)
+    names = args.metrics or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    _check_stray(options, names)
     results, timings = {}, {}
     for label, fn in reps.items():
         if not args.quiet:
@@ -156,6 +152,12 @@ def run(args) -> int:
                    "results": results, "seconds": timings, "torch": torch.__version__}
         write_json(args.json, payload, name="--json")
     return 0
+
+
+def _check_stray(options: dict, names) -> None:
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise ValueError(f"argument --set names metrics that are not scored: {stray} (scored: {list(names)})")
 
 
 def _print_table(results: dict, timings: dict, headline: dict | None) -> None:

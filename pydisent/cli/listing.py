@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("metrics", help="list the metric names")
+    p = sub.add_parser("metrics", help="list the metric names, what each needs and its summary")
     p.set_defaults(func=run_metrics)
     p = sub.add_parser("datasets", help="list the dataset names")
     p.set_defaults(func=run_datasets)
@@ -14,8 +14,10 @@ def run_metrics(args) -> int:
     from pydisent.metrics import METRICS
 
     width = max((len(n) for n in METRICS), default=0)
+    needs = max((len(m.needs) for m in METRICS.values()), default=0)
     for name, m in METRICS.items():
-        print(f"{name:<{width}}  {m.summary}")
+        flags = "" if m.default else "  (not by default)"
+        print(f"{name:<{width}}  {m.needs:<{needs}}  {m.summary}{flags}")
     return 0
 
 

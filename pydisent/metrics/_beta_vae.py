@@ -124,7 +124,7 @@ def sample_pair_features(source, encoder, rng, num_points: int, batch_size: int)
     return labels, torch.cat(feats)
 
 
-@register("beta_vae", array_fn=beta_vae, headline=('eval_accuracy',))
+@register("beta_vae", beta_vae, headline=('eval_accuracy',))
 def evaluate_beta_vae(source, encoder, rng, *, batch_size: int = 64, num_train: int = 10000, num_eval: int = 5000,
                       solver: str = "liblinear", fast: bool = False) -> dict:
     """BetaVAE score on ``num_train``/``num_eval`` points of two ``batch_size`` batches (reference defaults)."""

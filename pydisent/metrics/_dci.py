@@ -128,7 +128,7 @@ def dci(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
     return {"informativeness_train": it, "informativeness_test": ie, "disentanglement": d, "completeness": comp}
 
 
-@register("dci", array_fn=dci, headline=('disentanglement', 'completeness', 'informativeness_test'))
+@register("dci", dci, headline=('disentanglement', 'completeness', 'informativeness_test'), fast=True)
 def evaluate_dci(source, encoder, rng, *, num_train: int = 10000, num_test: int = 5000, batch_size: int = 16,
                  fast: bool = False, informativeness: str = "accuracy", n_jobs=None) -> dict:
     """DCI on ``num_train`` training and ``num_test`` test points (reference defaults 10000 / 5000)."""

@@ -120,7 +120,7 @@ def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SI
     return _efficiency(scores, sizes)
 
 
-@register("downstream", array_fn=downstream, headline=('statistical_efficiency',))
+@register("downstream", downstream, headline=('statistical_efficiency',), fast=True, default=False)
 def evaluate_downstream(source, encoder, rng, *, num_train=DEFAULT_SIZES, num_test: int = 5000, batch_size: int = 16,
                         predictor: str = "logistic_regression_cv", solver: str = "liblinear", fast: bool = False,
                         n_jobs=None) -> dict:

@@ -18,16 +18,18 @@ class Encoder:
     (or where the function put them). Calls run under ``torch.no_grad()``.
 
     Args:
-        fn: the representation function (e.g. an encoder's posterior mean).
+        fn: the representation function (e.g. an encoder's posterior mean), returning one array.
         device: where observations go and codes are kept; ``None`` leaves them where they are.
         batch_size: largest batch handed to ``fn`` at once.
         cache_codes: remember the code of every dataset item encoded through :func:`encode_factors`
             and reuse it (see :class:`CodeCache`); only valid for a deterministic ``fn``.
+        posterior_fn: ``observations -> (mu, logvar, ...)`` for :meth:`posterior` (default ``fn``).
     """
 
-    def __init__(self, fn, device=None, batch_size: int = 1024, cache_codes: bool = False):
+    def __init__(self, fn, device=None, batch_size: int = 1024, cache_codes: bool = False, posterior_fn=None):
         if not callable(fn):
             raise TypeError(f"argument 'representation_fn' must be callable, got {type(fn).__name__}")
+        self.posterior_fn = posterior_fn if posterior_fn is not None else fn
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"argument 'batch_size' must be a positive integer, got {batch_size!r}")
         self.fn = fn
@@ -59,7 +61,7 @@ class Encoder:
         """Every output of a ``(mu, logvar, ...)`` representation function, each ``(n, Z)``.
 
         Used by the metrics that need the posterior and not only its mean (Mathieu et al.'s
-        aggregate-posterior divergences); ``fn`` must return a tuple or list of at least two arrays.
+        aggregate-posterior divergences); ``posterior_fn`` must return a tuple or list of at least two arrays.
         """
         return self._encode_all(observations, keep_all=True)
 
@@ -77,15 +79,17 @@ class Encoder:
         if isinstance(obs, torch.Tensor) and self.device is not None:
             obs = obs.to(self.device, non_blocking=True)
         with torch.no_grad():
-            out = self.fn(obs)
+            out = (self.posterior_fn if keep_all else self.fn)(obs)
         if keep_all:
             if not isinstance(out, (tuple, list)) or len(out) < 2:
                 raise ValueError(
                     "this metric needs the posterior: representation_fn must return a tuple (mu, logvar) "
                     f"of arrays (batch, num_codes); it returned {type(out).__name__}")
             return tuple(self._as_codes(o, len(obs)) for o in out)
-        if isinstance(out, (tuple, list)):  # (mu, logvar) encoders: the representation is the mean
-            out = out[0]
+        if isinstance(out, (tuple, list)):
+            raise ValueError(f"representation_fn must return one array of codes (batch, num_codes), it returned a "
+                             f"{type(out).__name__}; pass a (mu, logvar) function through "
+                             "pydisent.metrics.as_subject (its first output is the code)")
         return (self._as_codes(out, len(obs)),)
 
     def _as_codes(self, out, n: int) -> torch.Tensor:

@@ -157,7 +157,7 @@ def sample_vote_variances(source, encoder, rng, num_votes: int, group_size: int)
     return torch.as_tensor(labels, device=var.device), var
 
 
-@register("factor_vae", array_fn=factor_vae, headline=('eval_accuracy',))
+@register("factor_vae", factor_vae, headline=('eval_accuracy',))
 def evaluate_factor_vae(source, encoder, rng, *, batch_size: int = 64, num_train: int = 10000, num_eval: int = 5000,
                         num_variance_estimate: int = 10000, prune_threshold: float = 0.05, fast: bool = False) -> dict:
     """FactorVAE score: ``num_train``/``num_eval`` votes of ``batch_size`` observations (reference defaults)."""

@@ -24,7 +24,7 @@ def factored_components(traversals, traversal_observations=None, *, global_codes
     return dict(sorted(out.items()))
 
 
-@register("factored_components", factored_components, headline=('distances.rcorr_ground_latent.l1.factor', 'linearity.linear_ratio.var', 'linearity.axis_ratio.var'))
+@register("factored_components", factored_components, headline=('distances.rcorr_ground_latent.l1.factor', 'linearity.linear_ratio.var', 'linearity.axis_ratio.var'), default=False)
 def evaluate_factored_components(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
                                  repeats: int = 1024, backend: str = "auto") -> dict:
     """Factored components (msc-research): ground-truth correlation plus linearity/axis alignment on shared traversals.

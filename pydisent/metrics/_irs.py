@@ -84,7 +84,7 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20) -> d
     return {"IRS": score, "num_active_dims": float(z.sum())}  # reference quirk: sum of the active codes
 
 
-@register("irs", array_fn=irs, headline=('IRS',))
+@register("irs", irs, headline=('IRS',))
 def evaluate_irs(source, encoder, rng, *, num_train: int = 10000, batch_size: int = 16, diff_quantile: float = 0.99,
                  num_bins: int = 20, fast: bool = False) -> dict:
     """IRS on ``num_train`` random points (reference: 10000, batch 16, quantile 0.99)."""

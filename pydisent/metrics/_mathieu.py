@@ -169,7 +169,7 @@ def prior_divergence(mu, logvar, *, batch_size: int = 64, prior=None, rng=0,
     return out
 
 
-@register("sparsity", array_fn=sparsity, headline=('normalised_sparsity',))
+@register("sparsity", sparsity, headline=('normalised_sparsity',))
 def evaluate_sparsity(source, encoder, rng, *, num_points: int = 10000, batch_size: int = 16, normalise: bool = True,
                       fast: bool = False) -> dict:
     """Normalised sparsity of the posterior means of ``num_points`` random observations (the representation
@@ -179,7 +179,7 @@ def evaluate_sparsity(source, encoder, rng, *, num_points: int = 10000, batch_si
     return sparsity(c, normalise=normalise)
 
 
-@register("prior_divergence", array_fn=prior_divergence, headline=('kld_inc', 'mmd_dim'))
+@register("prior_divergence", prior_divergence, headline=('kld_inc', 'mmd_dim'), needs="posterior")
 def evaluate_prior_divergence(source, encoder, rng, *, num_points: int = 10000, batch_size: int = 64, prior=None,
                               divergences=DIVERGENCES, fast: bool = False) -> dict:
     """Aggregate-posterior-to-prior divergences on ``num_points`` random observations, in minibatches of

@@ -47,7 +47,7 @@ def mig(codes, factors, *, num_bins: int = 20) -> dict:
     return {"discrete_mig": float(((top[0] - top[1]) / h).mean())}
 
 
-@register("mig", array_fn=mig, headline=('discrete_mig',))
+@register("mig", mig, headline=('discrete_mig',))
 def evaluate_mig(source, encoder, rng, *, num_train: int = 10000, batch_size: int = 16, num_bins: int = 20,
                  fast: bool = False) -> dict:
     """MIG on ``num_train`` random points (disentanglement_lib defaults: 10000, batch 16, 20 bins)."""

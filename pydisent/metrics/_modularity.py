@@ -99,7 +99,7 @@ def modularity_explicitness(codes, factors, codes_test=None, factors_test=None, 
     return scores
 
 
-@register("modularity_explicitness", array_fn=modularity_explicitness, headline=('modularity_score', 'explicitness_score_test'))
+@register("modularity_explicitness", modularity_explicitness, headline=('modularity_score', 'explicitness_score_test'))
 def evaluate_modularity_explicitness(source, encoder, rng, *, num_train: int = 10000, num_test: int = 5000,
                                      batch_size: int = 16, num_bins: int = 20, solver: str = "liblinear",
                                      fast: bool = False, n_jobs=None) -> dict:

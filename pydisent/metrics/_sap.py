@@ -84,7 +84,7 @@ def sap(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
     return {"SAP_score": float((top[0] - top[1]).mean())}
 
 
-@register("sap", array_fn=sap, headline=('SAP_score',))
+@register("sap", sap, headline=('SAP_score',), fast=True)
 def evaluate_sap(source, encoder, rng, *, num_train: int = 10000, num_test: int = 5000, batch_size: int = 16,
                  continuous_factors: bool = False, fast: bool = False, n_jobs=None) -> dict:
     """SAP on ``num_train`` / ``num_test`` points (reference defaults 10000 / 5000, discrete factors)."""

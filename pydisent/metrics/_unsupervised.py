@@ -80,7 +80,7 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
     return scores
 
 
-@register("unsupervised", array_fn=unsupervised, headline=('gaussian_total_correlation', 'mutual_info_score'))
+@register("unsupervised", unsupervised, headline=('gaussian_total_correlation', 'mutual_info_score'))
 def evaluate_unsupervised(source, encoder, rng, *, num_train: int = 10000, batch_size: int = 16, num_bins: int = 20,
                           fast: bool = False) -> dict:
     """Unsupervised scores on ``num_train`` random points (reference: 10000, batch 16)."""
