@@ -17,7 +17,12 @@ def as_tensor(x, name: str, *, dtype: torch.dtype | None = None, device=None) ->
     elif isinstance(x, np.ndarray):
         if x.dtype == object:
             raise TypeError(f"argument '{name}' must be a numeric array, got an object array")
-        t = torch.from_numpy(x.copy() if not x.flags.writeable else x)  # torch needs a writable buffer
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"argument '{name}' must be a numeric array, got dtype {x.dtype}")
+        # torch needs a writable buffer and non-negative strides (x[::-1] is a valid view): copy those
+        if not x.flags.writeable or any(s < 0 for s in x.strides):
+            x = x.copy()
+        t = torch.from_numpy(x)
     else:
         try:
             t = torch.as_tensor(np.asarray(x))

@@ -11,6 +11,7 @@ from pydisent.metrics._arrays import as_codes, check_positive_int, seed_from, to
 from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._estimators import _quiet, check_solver, logistic_regression
 from pydisent.metrics._registry import register
+from pydisent.metrics._scaling import linear_guard
 from pydisent.metrics._sampling import EncodeBuffer, reference_order
 
 
@@ -87,6 +88,9 @@ def beta_vae(train_codes, train_labels, eval_codes, eval_labels, *, solver: str 
     if xtr.shape[1] != xev.shape[1]:
         raise ValueError(f"arguments 'train_codes' and 'eval_codes' have {xtr.shape[1]} and {xev.shape[1]} code "
                          f"dimensions")
+    # a logistic regression on the raw features is scale-dependent by definition (its regularisation);
+    # features beyond 2**96 come down to it, where the score has reached its large-scale limit
+    xtr, xev = linear_guard(xtr, xev)
     ytr = _labels(train_labels, "train_labels", xtr.shape[0])
     yev = _labels(eval_labels, "eval_labels", xev.shape[0])
     return _fit_score(xtr, ytr, xev, yev, solver, seed_from(random_state))

@@ -9,6 +9,7 @@ from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, tr
 from pydisent.metrics._estimators import (ConstantClassifier, check_solver, gradient_boosting, hist_gradient_boosting,
                                           logistic_regression_cv, parallel_map)
 from pydisent.metrics._registry import register
+from pydisent.metrics._scaling import linear_guard, tree_guard
 from pydisent.metrics._sampling import sample_codes_factors
 
 PREDICTORS = ("logistic_regression_cv", "gradient_boosting")
@@ -44,6 +45,9 @@ def _fit_factor(args):
 
 
 def _scores_for_size(size: int, x, y, xt, yt, predictor, solver, fast, seed, n_jobs) -> dict:
+    # trees are scale-free (codes brought into float32's range, exactly); the logistic regression is not
+    # (its regularisation): only columns beyond 2**96 come down, where its large-scale limit is reached
+    x, xt = tree_guard(x, xt) if predictor == "gradient_boosting" else linear_guard(x, xt)
     res = parallel_map(_fit_factor, [(x, y[:, k], xt, yt[:, k], predictor, solver, fast, seed)
                                      for k in range(y.shape[1])], n_jobs)
     train = [r[0] for r in res]

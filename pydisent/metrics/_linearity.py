@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from pydisent.metrics._registry import register
+from pydisent.metrics._scaling import global_guard
 from pydisent.metrics._traversals import (
     check_backend,
     check_repeats,
@@ -82,6 +83,7 @@ def linearity_per_factor(codes: list[torch.Tensor], backend: str = "auto") -> tu
         x[start:start + c.shape[0], :c.shape[1]] = c
         mask[start:start + c.shape[0], :c.shape[1]] = True
         start += c.shape[0]
+    x, _ = global_guard(x)  # every key is a ratio of variances: scale-free, so extreme codes are rescaled
     mean, evals, _ = batched_pca(x, mask, unbiased=True, backend=backend)
     n = mask.sum(1).to(torch.float64)
     dev = torch.where(mask[:, :, None], x.to(torch.float64) - mean.to(torch.float64)[:, None, :], 0.0)

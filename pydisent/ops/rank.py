@@ -67,21 +67,47 @@ def pearson(x, y, dim: int = -1) -> torch.Tensor:
     """Pearson correlation of ``x`` and ``y`` along ``dim`` (float64, clamped to [-1, 1]).
 
     A slice where either input is constant has no correlation: the result there is NaN, as with
-    ``scipy.stats.pearsonr`` (callers decide what that means; the metrics report 0 and warn).
+    ``scipy.stats.pearsonr`` (callers decide what that means; the metrics report 0 and warn). NaN or
+    infinite input raises ``ValueError`` (as :func:`spearman`). Exact for any magnitude: slices near the
+    float64 limits (1e-300, 1e300) are rescaled by powers of two before the sums of squares.
     """
     x = as_tensor(x, "x")
     y = as_tensor(y, "y")
     if x.shape != y.shape:
         raise ValueError(f"arguments 'x' and 'y' must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     check_same_device(("x", x), ("y", y))
-    x = x.to(torch.float64)
-    y = y.to(torch.float64)
-    xc = x - x.mean(dim, keepdim=True)
-    yc = y - y.mean(dim, keepdim=True)
+    if x.dtype == torch.bool or x.is_complex() or y.dtype == torch.bool or y.is_complex():
+        raise TypeError(f"arguments 'x' and 'y' must hold real numbers, got {x.dtype} and {y.dtype}")
+    check_finite(x, "x")  # as spearman: NaN/inf is an error, never a silent NaN
+    check_finite(y, "y")
+    # The correlation of a slice is invariant to scaling it: a slice whose magnitude would overflow (1e200
+    # squared) or underflow the sums of squares is moved by a power of two first (exact: the same bits).
+    x = _slice_guard(x.to(torch.float64), dim)
+    y = _slice_guard(y.to(torch.float64), dim)
+    xc = _slice_guard(x - x.mean(dim, keepdim=True), dim)
+    yc = _slice_guard(y - y.mean(dim, keepdim=True), dim)
     num = (xc * yc).sum(dim)
     den = torch.sqrt((xc * xc).sum(dim) * (yc * yc).sum(dim))
     r = num / den
     return torch.where(den > 0, r.clamp(-1.0, 1.0), torch.full_like(r, float("nan")))
+
+
+_GUARD = 2.0**400  # (2 * 2**400)**2 * 2**60 points is still finite
+
+
+def _slice_guard(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x`` with every 1-d slice along ``dim`` whose largest magnitude lies outside ``[1/_GUARD, _GUARD]``
+    multiplied by a power of two bringing it to ``[0.5, 1)``; ``x`` itself when none does."""
+    if x.numel() == 0 or x.shape[dim] == 0:
+        return x
+    amax = x.abs().amax(dim, keepdim=True)
+    out = (amax > _GUARD) | ((amax < 1.0 / _GUARD) & (amax > 0))
+    if not bool(out.any()):
+        return x
+    _, e = torch.frexp(amax)
+    shift = torch.where(out, -e, torch.zeros_like(e)).to(x.dtype)
+    half = torch.trunc(shift / 2)  # two exact steps: 2**1074 alone overflows
+    return x * torch.exp2(half) * torch.exp2(shift - half)
 
 
 def spearman(x, y, dim: int = -1) -> torch.Tensor:
