@@ -17,8 +17,6 @@ as ``images``).
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -27,33 +25,14 @@ import torch
 from benchmarks.harness import Case
 from pydisent.data import DSprites, XYObject, XYObjectShaded, XYSquares
 from pydisent.data.dsprites import ORIENTATIONS, POSITIONS, SCALES
-from pydisent.data.public import ArrayDataset
 from pydisent.data.factors import FactorSpace
+from pydisent.data.public import ArrayDataset
+from tests._references.disent import import_disent_data
 
 
 def _disent_data():
-    """disent.dataset.data if installed (it imports torchvision only for ImageFolder: stub it)."""
-    stubbed = []
-    try:
-        import torchvision  # noqa: F401
-    except ImportError:
-        tv, tvd = types.ModuleType("torchvision"), types.ModuleType("torchvision.datasets")
-        tvd.ImageFolder = object
-        tv.datasets = tvd
-        for name, mod in (("torchvision", tv), ("torchvision.datasets", tvd)):
-            if name not in sys.modules:
-                sys.modules[name] = mod
-                stubbed.append(name)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import disent.dataset.data as data
-        return data
-    except Exception:
-        return None
-    finally:
-        for name in stubbed:
-            sys.modules.pop(name, None)
+    """disent.dataset.data if installed, else None."""
+    return import_disent_data()
 
 
 # -- per-image loops (disent's _get_observation, written out) -------------------------------------

@@ -1,10 +1,11 @@
-"""The distance-learning metrics (flatness, distances, linearity, factored_components): pydisent's
+"""The distance-learning metrics (flatness, ground_truth_correlation, linearity, factored_components): pydisent's
 batched implementation against disent's (``disent==0.8.0``, when importable) or, without disent, a
 straightforward per-traversal loop that follows disent's algorithm.
 
 Setting as in the disent timings of the specs: XYObject (64x64x3, factor sizes 25/25/5/24), a fixed
 random linear projection to Z = 10 of the image sampled on a 4-pixel grid as the representation (a
-near-free encoder, so the metric machinery is what is timed; the same function for both sides), paper defaults ``repeats=1024`` (``--quick``: 16, a smoke run).
+near-free encoder, so the metric machinery is what is timed; the same function for both sides), paper defaults
+``repeats=1024`` (``--quick``: 16, a smoke run).
 Each row runs the whole metric once (sampling, rendering, encoding, scoring); the harness takes the
 median of its repeats, and ``--warmup 0 --repeats 1`` keeps the disent rows to a single run. The
 environment variable ``PYDISENT_BENCH_METRICS=flatness,linearity`` restricts the suite to some metrics.
@@ -21,34 +22,20 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
-import types
 
 import numpy as np
 import torch
 
 from benchmarks.harness import Case
 from pydisent.metrics import evaluate
+from tests._references.disent import stub_torchvision_and_lightning
 
-METRICS = ("flatness", "linearity", "distances", "factored_components")
+METRICS = ("flatness", "linearity", "ground_truth_correlation", "factored_components")
 
 
 # -- disent (optional peer) ------------------------------------------------------------------------
 
-def _stub_module(name: str):
-    class _Inert(types.ModuleType):
-        def __getattr__(self, key):
-            if key.startswith("__"):
-                raise AttributeError(key)
-            return type(key, (), {})
 
-    mod = _Inert(name)
-    mod.__path__ = []
-    sys.modules[name] = mod
-    if "." in name:
-        parent, child = name.rsplit(".", 1)
-        setattr(sys.modules[parent], child, mod)
-    return mod
 
 
 def load_disent():
@@ -57,15 +44,7 @@ def load_disent():
         importlib.import_module("disent")
     except ImportError:
         return None
-    for name in ("torchvision", "torchvision.datasets", "torchvision.transforms", "torchvision.transforms.functional"):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            _stub_module(name)
-    try:
-        importlib.import_module("lightning")
-    except ImportError:
-        _stub_module("lightning").LightningModule = torch.nn.Module
+    stub_torchvision_and_lightning()
     try:
         import warnings
 
@@ -82,7 +61,7 @@ def load_disent():
 
 def _disent_call(metrics_mod, name, dataset, rep, repeats):
     fn = {"flatness": metrics_mod.metric_flatness, "linearity": metrics_mod.metric_linearity,
-          "distances": metrics_mod.metric_distances,
+          "ground_truth_correlation": metrics_mod.metric_distances,
           "factored_components": metrics_mod.metric_factored_components}[name]
     np.random.seed(0)
     torch.manual_seed(0)
@@ -102,7 +81,7 @@ def loop_metric(name, dataset, rep, repeats, seed=0, num_samples=64, global_subs
     out = {}
     want_flat = name == "flatness"
     want_lin = name in ("linearity", "factored_components")
-    want_dist = name in ("distances", "factored_components")
+    want_dist = name in ("ground_truth_correlation", "factored_components")
 
     def triplet_dists(z, x, ground):
         idx = torch.as_tensor(rng.integers(0, len(z), size=(3, num_samples)))
@@ -179,11 +158,12 @@ def loop_metric(name, dataset, rep, repeats, seed=0, num_samples=64, global_subs
             with torch.no_grad():
                 z = rep(x)
             ft = torch.as_tensor(factors, dtype=torch.float32)
-            parts.append(triplet_dists(z, x, lambda a, b: torch.norm(ft[a] - ft[b], p=1, dim=-1).numpy()))
+            parts.append(triplet_dists(z, x, lambda a, b, ft=ft: torch.norm(ft[a] - ft[b], p=1, dim=-1).numpy()))
         out.update({f"distances.{k}.global": v for k, v in scores(parts).items()})
     if want_flat:
         (w1, l1), (w2, l2) = (np.array(flat[1]).T, np.array(flat[2]).T)
-        out.update({"flatness.ave_flatness": float(np.mean(w2 / l1)), "flatness.ave_flatness_l1": float(np.mean(w1 / l1)),
+        out.update({"flatness.ave_flatness": float(np.mean(w2 / l1)),
+                    "flatness.ave_flatness_l1": float(np.mean(w1 / l1)),
                     "flatness.ave_flatness_l2": float(np.mean(w2 / l2)), "flatness.ave_width_l1": float(np.mean(w1)),
                     "flatness.ave_width_l2": float(np.mean(w2)), "flatness.ave_length_l1": float(np.mean(l1)),
                     "flatness.ave_length_l2": float(np.mean(l2))})

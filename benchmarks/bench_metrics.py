@@ -41,9 +41,10 @@ import warnings
 import numpy as np
 import torch
 
+import pydisent.metrics as pm
 from benchmarks.harness import Case
 from pydisent.data import FactorSpace, GroundTruthDataset
-import pydisent.metrics as pm
+from tests._references.disent import stub_torchvision_and_lightning
 
 Z = 10
 SIZES = (25, 25, 5, 24)
@@ -65,7 +66,8 @@ class XYObject(GroundTruthDataset):
     def __init__(self, colors: np.ndarray | None = None, device="cpu"):
         super().__init__(FactorSpace(SIZES, ("x", "y", "scale", "color")), transform=None)
         self.device = torch.device(device)
-        self.colors = (torch.as_tensor(_palette() if colors is None else colors, dtype=torch.float32) / 255.0).to(device)
+        palette = _palette() if colors is None else colors
+        self.colors = (torch.as_tensor(palette, dtype=torch.float32) / 255.0).to(device)
         self.scales = torch.as_tensor(_SCALES, device=device)
         self.grid = torch.arange(64, device=device)
 
@@ -128,21 +130,7 @@ def import_disent():
     and lightning, which the metric code never uses: stub them (torchvision's to_tensor is implemented)."""
     if importlib.util.find_spec("disent") is None:
         return None
-    for name in ("torchvision", "torchvision.datasets", "torchvision.transforms", "torchvision.transforms.functional"):
-        sys.modules.setdefault(name, types.ModuleType(name))
-    sys.modules["torchvision.datasets"].ImageFolder = object
-
-    def to_tensor(obs):
-        a = np.asarray(obs)
-        a = a[:, :, None] if a.ndim == 2 else a
-        t = torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))
-        return t.float().div(255) if t.dtype == torch.uint8 else t.float()
-
-    sys.modules["torchvision.transforms.functional"].to_tensor = to_tensor
-    if importlib.util.find_spec("lightning") is None:
-        lightning = types.ModuleType("lightning")
-        lightning.LightningModule = torch.nn.Module
-        sys.modules["lightning"] = lightning
+    stub_torchvision_and_lightning()
     spec = importlib.util.find_spec("disent")
     pkg = types.ModuleType("disent.metrics")
     pkg.__path__ = [os.path.join(os.path.dirname(spec.origin), "metrics")]
@@ -314,7 +302,8 @@ DEFAULTS = {  # disentanglement_lib / disent paper defaults
     "mig": {"num_train": 10000}, "dci": {"num_train": 10000, "num_test": 5000},
     "sap": {"num_train": 10000, "num_test": 5000}, "unsupervised": {"num_train": 10000},
     "factor_vae": {"num_train": 10000, "num_eval": 5000, "num_variance_estimate": 10000},
-    "beta_vae": {"num_train": 10000, "num_eval": 5000}, "modularity_explicitness": {"num_train": 10000, "num_test": 5000},
+    "beta_vae": {"num_train": 10000, "num_eval": 5000},
+    "modularity_explicitness": {"num_train": 10000, "num_test": 5000},
     "irs": {"num_train": 10000}, "downstream": {"num_train": (10, 100, 1000, 10000), "num_test": 5000},
 }
 QUICK = {  # disent's compute_fast sizes; the others scaled alike
@@ -403,7 +392,7 @@ def cases(args):
             port = {"beta_vae": port_beta_vae, "modularity_explicitness": port_modularity_explicitness,
                     "irs": port_irs, "downstream": port_downstream}.get(name)
             if port is not None:
-                kw = {k: v for k, v in sizes[name].items()}
+                kw = dict(sizes[name])
                 if name == "downstream":
                     kw = {"sizes": kw["num_train"], "num_test": kw["num_test"]}
                 impls["dlib-port"] = totals.wrap(name, "peer", lambda port=port, kw=kw: port(

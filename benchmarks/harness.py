@@ -3,21 +3,18 @@
 A suite module ``benchmarks/bench_<name>.py`` defines ``cases(args) -> iterable of Case``. Each case
 holds a callable per implementation (pydisent first, then peers); every callable is warmed up, then
 timed ``repeats`` times, and the table reports the median, and the ratio peer / pydisent (> 1 means
-pydisent is faster). Results are written as JSON (machine, versions, date) to ``benchmarks/results/``.
+pydisent is faster). Results are written as JSON (``machine``: :func:`pydisent.provenance`) to
+``benchmarks/results/``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import importlib.metadata as _md
-import os
-import platform
-import subprocess
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -45,83 +42,32 @@ def time_call(fn: Callable, *, warmup: int, repeats: int, sync: Callable | None,
             sync()
     times = []
     t_start = time.perf_counter()
-    for i in range(repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         out = fn()
         if sync:
             sync()
         times.append(time.perf_counter() - t0)
         # Slow peers: stop early rather than spend minutes on repeats of a multi-second call.
-        if time.perf_counter() - t_start > budget_s and i >= 0:
+        if time.perf_counter() - t_start > budget_s:
             break
     return out, times
 
 
-def _version(pkg: str) -> str | None:
-    try:
-        return _md.version(pkg)
-    except _md.PackageNotFoundError:
-        return None
-
-
-def _git_commit() -> str | None:
-    """The commit the measured tree was at (``+dirty`` when it had uncommitted changes), if it is a git checkout."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
-                              timeout=10)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return head.stdout.strip() + ("+dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+# the peers whose versions every result records (besides pydisent's core packages)
+PEERS = ("ripser", "giotto-ph", "gudhi", "POT", "disent")
 
 
 def machine_info(device: str = "cpu") -> dict:
-    import torch
+    """:func:`pydisent.provenance` of this run (version, commit, build, packages with the peers, machine,
+    CPU, device, date): the ``machine`` entry of every result file."""
+    from pydisent import provenance
 
-    info = {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "device": device,
-        "cpu": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "torch_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": {
-            p: _version(p)
-            for p in ("pydisent", "torch", "numpy", "scipy", "scikit-learn", "ripser", "giotto-ph", "gudhi", "POT",
-                      "disent")
-        },
-        "commit": _git_commit(),
-    }
-    if info["versions"]["pydisent"] is None:  # an in-place dev build has no installed metadata
-        import pydisent
-
-        info["versions"]["pydisent"] = pydisent.__version__
-    if device.startswith("cuda") and torch.cuda.is_available():
-        info["gpu"] = torch.cuda.get_device_name()
-        info["cuda"] = torch.version.cuda
-    return info
+    return provenance(device, packages=PEERS)
 
 
 def device_label(device: str) -> str:
-    info = machine_info(device)
-    return info.get("gpu") or f"CPU: {info['cpu']} x{info['cpu_count']}"
+    return machine_info(device)["device"]["label"]
 
 
 def run_cases(cases, *, suite: str, device: str, warmup: int = 1, repeats: int = 5, budget_s: float = 20.0,

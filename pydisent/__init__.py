@@ -9,5 +9,6 @@ __version__ = "0.1.0"
 
 from pydisent import _C  # noqa: F401  (fail at import, not at the first kernel call)
 from pydisent._dispatch import build_info
+from pydisent._provenance import provenance
 
-__all__ = ["build_info", "__version__"]
+__all__ = ["build_info", "provenance", "__version__"]

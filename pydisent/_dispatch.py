@@ -13,12 +13,10 @@ output and workspace with torch (so the caching allocator owns GPU memory) and p
 
 from __future__ import annotations
 
-import os
-import platform
-
 import torch
 
 from pydisent import _C
+from pydisent._validation import check_backend
 
 BACKENDS = ("auto", "cuda", "cpu", "torch")
 
@@ -43,8 +41,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor) -> str:
     Raises ``ValueError`` for an unknown name, a backend that does not match the tensors' device,
     and ``RuntimeError`` for ``backend="cuda"`` without a usable GPU build.
     """
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+    check_backend(backend, BACKENDS)
     on_cuda = any(t.is_cuda for t in tensors)
     if backend == "torch":
         return "torch"
@@ -67,7 +64,7 @@ def resolve_backend(backend: str, *tensors: torch.Tensor) -> str:
     return "cpu"
 
 
-def ref(t: torch.Tensor) -> "_C.TensorRef":
+def ref(t: torch.Tensor) -> _C.TensorRef:
     """A :class:`pydisent._C.TensorRef` view of ``t``; the view holds a reference to ``t``."""
     try:
         dtype = _DTYPES[t.dtype]
@@ -89,19 +86,15 @@ def stream_of(t: torch.Tensor) -> int:
 
 
 def build_info() -> dict:
-    """What this installation was built with and can use."""
+    """What this installation was built with and can use (compiler, OpenMP threads, CUDA build and
+    devices): the ``build`` section of :func:`pydisent.provenance`, which records the rest."""
     info = {
-        "pydisent": __import__("pydisent").__version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
         "compiler": _C.compiler(),
         "openmp_threads": _C.omp_max_threads(),
         "built_with_cuda": bool(_C.has_cuda()),
         "cuda_runtime": _C.cuda_runtime_version() or None,
         "cuda_devices": _C.cuda_device_count(),
         "torch_cuda_available": torch.cuda.is_available(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
     }
     if info["cuda_devices"]:
         info["cuda_device_names"] = [_C.cuda_device_name(i) for i in range(info["cuda_devices"])]

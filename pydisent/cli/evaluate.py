@@ -64,7 +64,8 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=_positive, default=1024)
     p.add_argument("--all-keys", action="store_true",
                    help="print every key of every metric (default: each metric's headline numbers)")
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON (strict: NaN and infinities as null); the path "
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="also write the results as JSON (strict: NaN and infinities as null); the path "
                         "is checked before any work and written atomically")
     p.add_argument("--quiet", action="store_true", help="no per-metric progress lines")
     p.set_defaults(func=run)
@@ -100,12 +101,12 @@ def _format(v) -> str:
 
 
 def run(args) -> int:
-    import torch
-
-    from pydisent._checks import check_device
+    from pydisent import provenance
     from pydisent._io import check_output_path, to_json, write_json
+    from pydisent._validation import check_device
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, default_metrics, evaluate
+    from pydisent.metrics._registry import resolve
     from pydisent.models import load_representation, make_baseline
 
     # Everything a user can get wrong is checked before the first image is rendered: a typo must not
@@ -113,7 +114,8 @@ def run(args) -> int:
     if args.json is not None:
         check_output_path(args.json, "--json")
     check_device(args.device, "--device")
-    unknown = [n for n in args.metrics or () if n not in METRICS]
+    requested = [resolve(n) for n in args.metrics] if args.metrics else None
+    unknown = [n for n in requested or () if n not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
     options = parse_assignments(args.set, dotted=True)
@@ -121,8 +123,8 @@ def run(args) -> int:
         to_json(options)  # the options are echoed in the JSON: a value JSON cannot hold fails now, not at the end
     except TypeError as e:
         raise ValueError(f"argument --set: {e}") from None
-    if args.metrics:
-        _check_stray(options, args.metrics)
+    if requested:
+        _check_stray(options, requested)
     dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
     reps = {}
     for spec in args.model:
@@ -135,7 +137,7 @@ def run(args) -> int:
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
     # the default set: what every representation provides (one table, one column each)
-    names = args.metrics or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    names = requested or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
     _check_stray(options, names)
     results, timings = {}, {}
     for label, fn in reps.items():
@@ -149,7 +151,7 @@ def run(args) -> int:
     _print_table(results, timings, None if args.all_keys else {n: METRICS[n].headline for n in names})
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
-                   "results": results, "seconds": timings, "torch": torch.__version__}
+                   "results": results, "seconds": timings, "provenance": provenance(args.device)}
         write_json(args.json, payload, name="--json")
     return 0
 
@@ -175,4 +177,5 @@ def _print_table(results: dict, timings: dict, headline: dict | None) -> None:
     for metric, key, vals in rows:
         cells = "  ".join(f"{_format(v):>{w}}" for v, w in zip(vals, w_col))
         print(f"{metric:<{w_metric}}  {str(key):<{w_key}}  {cells}")
-    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col)))
+    seconds = "  ".join(f"{timings[lab]:>{w}.1f}" for lab, w in zip(labels, w_col))
+    print(f"{'seconds':<{w_metric}}  {'':<{w_key}}  " + seconds)

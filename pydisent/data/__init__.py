@@ -7,14 +7,14 @@ procedural ones (XYSquares, XYObject, XYObjectShaded, dSprites) need no files, t
 """
 
 from pydisent.data.base import GroundTruthDataset, to_float_chw
-from pydisent.data.factors import FactorSpace
-from pydisent.data.source import GroundTruthSource, as_source
-from pydisent.data.registry import DATASETS, dataset_names, make_dataset, register_dataset
-from pydisent.data.files import MissingDataError, data_root
-from pydisent.data.procedural import ProceduralDataset, XYObject, XYObjectShaded, XYSquares
 from pydisent.data.dsprites import DSprites
-from pydisent.data.public import MPI3D, ArrayDataset, Cars3D, Shapes3D, SmallNORB
+from pydisent.data.factors import FactorSpace
+from pydisent.data.files import MissingDataError, data_root
 from pydisent.data.pinwheel import PinwheelDataset, make_pinwheel
+from pydisent.data.procedural import ProceduralDataset, XYObject, XYObjectShaded, XYSquares
+from pydisent.data.public import MPI3D, ArrayDataset, Cars3D, Shapes3D, SmallNORB
+from pydisent.data.registry import DATASETS, dataset_names, make_dataset, register_dataset
+from pydisent.data.source import GroundTruthSource, as_source
 from pydisent.data.transforms import FloatCHW, dataset_stats
 
 __all__ = [

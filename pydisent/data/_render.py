@@ -60,7 +60,8 @@ def render_rects(rects, colors, image_shape, *, backend: str = "auto", device=No
     rects_t = _as_int32(rects, "rects", (None, 4), dev)
     colors_t = _as_int32(colors, "colors", (rects_t.shape[1], C), dev)
     if colors_t.shape[0] != rects_t.shape[0]:
-        raise ValueError(f"arguments 'rects' and 'colors' must have the same n, got {rects_t.shape[0]} and {colors_t.shape[0]}")
+        raise ValueError(f"arguments 'rects' and 'colors' must have the same n, got {rects_t.shape[0]} and "
+                         f"{colors_t.shape[0]}")
     if colors_t.numel() and (int(colors_t.min()) < -1 or int(colors_t.max()) > 255):
         raise ValueError("argument 'colors' must hold values in [-1, 255] (-1 keeps the channel)")
     n = rects_t.shape[0]

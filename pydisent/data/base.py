@@ -14,7 +14,7 @@ tensors metrics encode.
 from __future__ import annotations
 
 import abc
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

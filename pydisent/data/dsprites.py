@@ -103,9 +103,11 @@ class DSprites(ProceduralDataset):
                  transform="default", backend: str = "auto", device=None):
         if source not in ("auto", "file", "procedural"):
             raise ValueError(f"argument 'source' must be 'auto', 'file' or 'procedural', got {source!r}")
-        for name, v, lo, hi in (("sprite_size", sprite_size, 0.0, math.inf), ("position_margin", position_margin, -1.0, 0.5),
+        for name, v, lo, hi in (("sprite_size", sprite_size, 0.0, math.inf),
+                                ("position_margin", position_margin, -1.0, 0.5),
                                 ("ellipse_ratio", ellipse_ratio, 0.0, math.inf)):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not lo < float(v) < hi:
+            real = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating))
+            if not real or not lo < float(v) < hi:
                 raise ValueError(f"argument '{name}' must be a number in ({lo}, {hi}), got {v!r}")
         super().__init__(FactorSpace(FACTOR_SIZES, FACTOR_NAMES), transform, backend, device)
         self.sprite_size = float(sprite_size)

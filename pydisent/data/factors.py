@@ -9,11 +9,12 @@ positions ``0..s_k-1``. All methods are vectorised over batches and take the RNG
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from pydisent._rng import as_rng, randint
+from pydisent._validation import Interval, Options, check
 
 #: Factor distances understood by :meth:`FactorSpace.distance` and :meth:`FactorSpace.sample_triplets`.
 DISTANCES = ("factors", "manhattan", "manhattan_scaled", "euclidean", "euclidean_scaled")
@@ -227,14 +228,14 @@ class FactorSpace:
         num = s if num is None else _integer(num, "argument 'num'")
         if num < 1:
             raise ValueError(f"argument 'num' must be >= 1, got {num}")
-        if mode not in self.TRAVERSAL_MODES:
-            raise ValueError(f"argument 'mode' must be one of {self.TRAVERSAL_MODES}, got {mode!r}")
+        check(mode, "mode", Options(self.TRAVERSAL_MODES))
         if mode == "interval":
             return np.round(np.linspace(0, s - 1, num)).astype(np.int64)
         starts = np.zeros(1, dtype=np.int64) if start is None else np.atleast_1d(np.asarray(start, dtype=np.int64))
         if starts.size and (starts.min() < 0 or starts.max() >= s):
             raise ValueError(f"argument 'start' must be in [0, {s}), got {starts}")
-        cycle = np.concatenate([np.arange(s), np.arange(s - 2, 0, -1)]).astype(np.int64) if s > 1 else np.zeros(1, np.int64)
+        cycle = (np.concatenate([np.arange(s), np.arange(s - 2, 0, -1)]).astype(np.int64) if s > 1
+                 else np.zeros(1, np.int64))
         if mode == "cycle":
             rows = np.broadcast_to(cycle, (len(starts), len(cycle)))
         elif mode == "cycle_from_start":
@@ -258,7 +259,8 @@ class FactorSpace:
         if mode == "interval":
             vals = np.broadcast_to(self.traversal_values(k, num, mode), (len(base), num or int(self._sizes[k])))
         else:
-            vals = self.traversal_values(k, num, mode, start=base[:, k]) if len(base) else np.zeros((0, num or 1), np.int64)
+            vals = (self.traversal_values(k, num, mode, start=base[:, k]) if len(base)
+                    else np.zeros((0, num or 1), np.int64))
             vals = np.asarray(vals).reshape(len(base), -1)
         out = np.repeat(base[:, None, :], vals.shape[1], axis=1)
         out[:, :, k] = vals
@@ -395,8 +397,7 @@ class FactorSpace:
         ``sqrt(sum (a-b)^2)``; ``*_scaled``: each factor first divided by ``max(s-1, 1)`` so it spans
         [0, 1] (msc-research's ``manhattan_scaled`` triplet ordering / disent's ``manhattan_norm``).
         """
-        if metric not in DISTANCES:
-            raise ValueError(f"argument 'metric' must be one of {DISTANCES}, got {metric!r}")
+        check(metric, "metric", Options(DISTANCES))
         a = self.check_factors(a, "a")
         b = self.check_factors(b, "b")
         if a.shape != b.shape:
@@ -449,11 +450,8 @@ class FactorSpace:
         Returns:
             ``(anchor, positive, negative)`` int64 ``(n, F)`` each.
         """
-        if mode not in TRIPLET_MODES:
-            raise ValueError(f"argument 'mode' must be one of {TRIPLET_MODES}, got {mode!r}")
-        swap_chance = float(swap_chance)
-        if not 0.0 <= swap_chance <= 1.0:
-            raise ValueError(f"argument 'swap_chance' must be in [0, 1], got {swap_chance}")
+        check(mode, "mode", Options(TRIPLET_MODES))
+        swap_chance = check(swap_chance, "swap_chance", Interval(float, 0, 1))
         rng = as_rng(rng)
         a = self._pair_base(n, anchors, rng)
         p = self.sample_factors(len(a), rng)

@@ -17,8 +17,8 @@ import logging
 import os
 import struct
 import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -196,7 +196,8 @@ def load_npz_array(path, key: str, storage: str = "auto", max_memory_bytes: int 
                     member.nbytes / 1e9, cache)
         with atomic_path(cache) as tmp:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=member.dtype, shape=tuple(member.shape))
-            for start, block in member.iter_rows(max(1, (64 << 20) // max(1, member.nbytes // max(1, member.shape[0])))):
+            rows = max(1, (64 << 20) // max(1, member.nbytes // max(1, member.shape[0])))
+            for start, block in member.iter_rows(rows):
                 out[start:start + len(block)] = block
             out.flush()
             del out

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
 from pydisent._rng import as_rng
+from pydisent._validation import Options, check, check_positive_int
 
 PRESETS = {
     # Mathieu et al. 2019 (scripts/gen_pinwheel_small.sh): 4 arms, 100 points each (train and test)
@@ -83,8 +83,7 @@ class PinwheelDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, preset: str | None = "mathieu2019", rng=None, **kwargs):
-        if preset is not None and preset not in PRESETS:
-            raise ValueError(f"argument 'preset' must be one of {sorted(PRESETS)} or None, got {preset!r}")
+        check(preset, "preset", Options(sorted(PRESETS), none=True))
         params = {**(PRESETS[preset] if preset else {}), **kwargs}
         points, labels = make_pinwheel(rng=rng, **params)
         self.params = params

@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 import torch
 
-from pydisent._checks import check_device, check_positive_int
 from pydisent._dispatch import BACKENDS
+from pydisent._validation import Options, check_backend, check_device, check_positive_int
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
@@ -35,8 +35,7 @@ class ProceduralDataset(GroundTruthDataset):
     """
 
     def __init__(self, factor_space: FactorSpace, transform="default", backend: str = "auto", device=None):
-        if not isinstance(backend, str) or backend not in BACKENDS:
-            raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
+        check_backend(backend, BACKENDS)
         super().__init__(factor_space, transform)
         self.backend = backend
         self.device = check_device(device) or torch.device("cpu")
@@ -77,7 +76,8 @@ class XYSquares(ProceduralDataset):
         self.square_size = _int_arg(square_size, "square_size")
         self.image_size = _int_arg(image_size, "image_size")
         if self.square_size > self.image_size:
-            raise ValueError(f"argument 'square_size' ({self.square_size}) must not exceed 'image_size' ({self.image_size})")
+            raise ValueError(f"argument 'square_size' ({self.square_size}) must not exceed "
+                             f"'image_size' ({self.image_size})")
         self.grid_spacing = self.square_size if grid_spacing is None else _int_arg(grid_spacing, "grid_spacing")
         self.num_squares = _int_arg(num_squares, "num_squares")
         if self.num_squares > 3:
@@ -159,8 +159,9 @@ def palette(name: str, rgb: bool = True) -> np.ndarray:
     hues, levels = parts[0], int(parts[1])
     allowed = ({"greys_1", "greys_2", "greys_4", "rainbow_4"} if not rgb else
                {f"{h}_{lv}" for h in _HUES for lv in (1, 2, 4)})
-    if name not in allowed:
-        raise ValueError(f"argument 'palette' must be one of {sorted(allowed)} for rgb={rgb}, got {name!r}")
+    if name not in allowed:  # (the message says which palettes go with this rgb)
+        expected = Options(sorted(allowed)).describe()
+        raise ValueError(f"argument 'palette' must be {expected} for rgb={rgb}, got {name!r}")
     if not rgb:
         return shades(levels, [[255]])
     return shades(levels, _HUES[hues])

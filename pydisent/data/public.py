@@ -25,11 +25,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import Options, check, check_positive_int
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
-from pydisent.data.files import (H5Array, MissingDataError, find_data, gather, load_npz_array, optional_import,
-                                 read_norb_matrix)
+from pydisent.data.files import (
+    H5Array,
+    MissingDataError,
+    find_data,
+    gather,
+    load_npz_array,
+    optional_import,
+    read_norb_matrix,
+)
 from pydisent.data.registry import register_dataset
 
 
@@ -164,8 +171,7 @@ class MPI3D(ArrayDataset):
     """
 
     def __init__(self, variant: str = "toy", root=None, path=None, storage: str = "auto", transform="default"):
-        if variant not in MPI3D_VARIANTS:
-            raise ValueError(f"argument 'variant' must be one of {MPI3D_VARIANTS}, got {variant!r}")
+        check(variant, "variant", Options(MPI3D_VARIANTS))
         names, sizes = zip(*MPI3D_FACTORS)
         space = FactorSpace(sizes, names)
         self.variant = variant
@@ -215,7 +221,8 @@ class Cars3D(ArrayDataset):
         for f in files:
             mat = sio.loadmat(f)
             if "im" not in mat:
-                raise ValueError(f"Cars3D: {str(f)!r} has no array 'im' (keys: {sorted(k for k in mat if not k.startswith('__'))})")
+                keys = sorted(k for k in mat if not k.startswith("__"))
+                raise ValueError(f"Cars3D: {str(f)!r} has no array 'im' (keys: {keys})")
             im = mat["im"]
             if im.ndim != 5 or im.shape[2:] != (3, 24, 4):
                 raise ValueError(f"Cars3D: 'im' in {str(f)!r} must have shape (H, W, 3, 24, 4), got {im.shape}")

@@ -19,8 +19,9 @@ from pydisent.metrics._subject import Generator, Sampler, Subject, as_subject
 
 # Metric modules register themselves on import; this list is the only place they are named.
 _MODULES: tuple[str, ...] = (
-    "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity", "_sap", "_irs", "_unsupervised", "_downstream",
-    "_mathieu", "_flatness", "_distances", "_linearity", "_factored_components",
+    "_beta_vae", "_factor_vae", "_mig", "_dci", "_modularity_explicitness", "_sap", "_irs", "_unsupervised",
+    "_downstream", "_sparsity", "_prior_divergence", "_flatness", "_ground_truth_correlation", "_linearity",
+    "_factored_components",
 )
 
 for _m in _MODULES:
@@ -60,7 +61,8 @@ def evaluate(subject, dataset, metrics, *, seed=0, device=None, batch_size: int 
     Returns:
         ``{metric_name: {key: value}}`` with each reference's key names.
     """
-    names = [resolve(n) for n in ([metrics] if isinstance(metrics, str) else list(metrics))]
+    requested = [metrics] if isinstance(metrics, str) else list(metrics)
+    names = [resolve(n) for n in requested]
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
@@ -97,17 +99,28 @@ def evaluate(subject, dataset, metrics, *, seed=0, device=None, batch_size: int 
         return views[need]
 
     results = {}
-    for name in names:
+    for label, name in zip(requested, names):  # keyed as requested (a deprecated alias keeps its key)
         metric = METRICS[name]
         t0 = time.perf_counter()
         rng = source.make_rng(seed) if source is not None else as_rng(seed)
         kwargs = dict(options.get(name, {}))
         if fast and metric.fast and "fast" not in kwargs:
             kwargs["fast"] = True
-        results[name] = metric.evaluate(source, view(metric.needs), rng, **kwargs)
+        results[label] = metric.evaluate(source, view(metric.needs), rng, **kwargs)
         if progress:
             print(f"[pydisent] {name}: {time.perf_counter() - t0:.2f} s", flush=True)
     return results
+
+
+def __getattr__(name):
+    # the array form under a deprecated registry name (pm.distances -> pm.ground_truth_correlation)
+    if name in ALIASES and ALIASES[name] in _ARRAY_FNS:
+        import warnings
+
+        warnings.warn(f"pydisent.metrics.{name} is deprecated; use pydisent.metrics.{ALIASES[name]}",
+                      DeprecationWarning, stacklevel=2)
+        return _ARRAY_FNS[ALIASES[name]]
+    raise AttributeError(f"module 'pydisent.metrics' has no attribute {name!r}")
 
 
 def default_metrics(subject=None) -> list[str]:

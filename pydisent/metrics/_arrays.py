@@ -12,8 +12,8 @@ import math
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_finite, check_positive_int  # noqa: F401  (re-exported for the metric modules)
 from pydisent._rng import randint
+from pydisent._validation import as_tensor, check_finite, check_positive_int  # noqa: F401  (re-exported for the metric modules)
 
 _LAYOUT_HINT = (
     " (pydisent's layout is (num_points, num_codes) / (num_points, num_factors); "

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor
 from pydisent._rng import randint
+from pydisent._validation import as_tensor
 from pydisent.metrics._arrays import as_codes, check_positive_int, seed_from, to_numpy
 from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._estimators import _quiet, check_solver, logistic_regression
 from pydisent.metrics._registry import register
-from pydisent.metrics._scaling import linear_guard
 from pydisent.metrics._sampling import EncodeBuffer, reference_order
+from pydisent.metrics._scaling import linear_guard
 
 
 def pair_features(pair_codes) -> torch.Tensor:

@@ -8,12 +8,20 @@ import math
 import numpy as np
 import torch
 
+from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (_forest_tables, gbt_replay, gradient_boosting, gradient_importance,
-                                          hist_gradient_boosting, parallel_map, predict_from_raw)
+from pydisent.metrics._estimators import (
+    _forest_tables,
+    gbt_replay,
+    gradient_boosting,
+    gradient_importance,
+    hist_gradient_boosting,
+    parallel_map,
+    predict_from_raw,
+)
 from pydisent.metrics._registry import register
-from pydisent.metrics._scaling import tree_guard
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import tree_guard
 
 INFORMATIVENESS = ("accuracy", "error")
 
@@ -121,8 +129,7 @@ def dci(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
     Reference: Eastwood & Williams, "A Framework for the Quantitative Evaluation of Disentangled
     Representations", ICLR 2018; disentanglement_lib ``evaluation/metrics/dci.py``.
     """
-    if informativeness not in INFORMATIVENESS:
-        raise ValueError(f"argument 'informativeness' must be one of {INFORMATIVENESS}, got {informativeness!r}")
+    check(informativeness, "informativeness", Options(INFORMATIVENESS))
     c, f, ct, ft = train_test(codes, factors, codes_test, factors_test, train_fraction)
     imp, acc_train, acc_test = importance_matrix(c, f, ct, ft, fast=fast, random_state=random_state, n_jobs=n_jobs)
     d, comp = disentanglement_completeness(imp)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import torch
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import check_positive_int
 from pydisent.metrics._scaling import column_guard_torch
 
 

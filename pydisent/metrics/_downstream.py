@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, seed_from, to_numpy, train_test
-from pydisent.metrics._estimators import (ConstantClassifier, check_solver, gradient_boosting, hist_gradient_boosting,
-                                          logistic_regression_cv, parallel_map)
+from pydisent.metrics._estimators import (
+    ConstantClassifier,
+    check_solver,
+    gradient_boosting,
+    hist_gradient_boosting,
+    logistic_regression_cv,
+    parallel_map,
+)
 from pydisent.metrics._registry import register
-from pydisent.metrics._scaling import linear_guard, tree_guard
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import linear_guard, tree_guard
 
 PREDICTORS = ("logistic_regression_cv", "gradient_boosting")
 DEFAULT_SIZES = (10, 100, 1000, 10000)
@@ -69,8 +76,7 @@ def _efficiency(scores: dict, sizes) -> dict:
 
 
 def _check_predictor(predictor):
-    if predictor not in PREDICTORS:
-        raise ValueError(f"argument 'predictor' must be one of {PREDICTORS}, got {predictor!r}")
+    check(predictor, "predictor", Options(PREDICTORS))
 
 
 def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SIZES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from pydisent._checks import check_device
+from pydisent._validation import check_device
 from pydisent.data.base import Scratch
 
 
@@ -39,7 +39,7 @@ class Encoder:
         self.cache_codes = bool(cache_codes)
         self._caches: dict[int, CodeCache] = {}
 
-    def code_cache(self, source) -> "CodeCache | None":
+    def code_cache(self, source) -> CodeCache | None:
         """The code cache for ``source``, or None where caching does not apply: caching is off, the
         dataset is disentanglement_lib-style (its rendering may draw from the RNG, so an item's
         observation is not a function of its factors), or the factor space is too large for a dense
@@ -172,7 +172,8 @@ def encode_factors(source, encoder: Encoder, factors: np.ndarray, rng, chunk: in
     scratch = Scratch()
 
     def encode_rows(rows):
-        parts = [encode_chunk(source, encoder, rows[i : i + chunk], rng, scratch)[1] for i in range(0, len(rows), chunk)]
+        parts = [encode_chunk(source, encoder, rows[i : i + chunk], rng, scratch)[1]
+                 for i in range(0, len(rows), chunk)]
         if not parts:
             return torch.empty((0, encoder.num_codes or 0), device=encoder.device)
         return parts[0] if len(parts) == 1 else torch.cat(parts)

@@ -22,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from pydisent._validation import Options, check
+
 LOGISTIC_SOLVERS = ("liblinear", "lbfgs")
 
 
@@ -65,9 +67,7 @@ def parallel_map(fn, items, n_jobs=None) -> list:
 
 
 def check_solver(solver: str, name: str = "solver") -> str:
-    if solver not in LOGISTIC_SOLVERS:
-        raise ValueError(f"argument '{name}' must be one of {LOGISTIC_SOLVERS}, got {solver!r}")
-    return solver
+    return check(solver, name, Options(LOGISTIC_SOLVERS))
 
 
 def logistic_regression(solver: str = "liblinear", seed: int | None = None):

@@ -7,13 +7,12 @@ import warnings
 import numpy as np
 import torch
 
+from pydisent._rng import randint
+from pydisent._validation import as_tensor
 from pydisent.metrics._arrays import as_codes, check_positive_int
 from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._registry import register
-from pydisent.metrics._sampling import (EncodeBuffer, fixed_factor_batches, reference_order,
-                                        sample_observation_codes)
-from pydisent._rng import randint
-from pydisent._checks import as_tensor
+from pydisent.metrics._sampling import EncodeBuffer, fixed_factor_batches, reference_order, sample_observation_codes
 
 
 def _labels(labels, name: str, n: int, device) -> torch.Tensor:

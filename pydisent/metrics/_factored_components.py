@@ -1,20 +1,20 @@
 """Factored components (msc-research / disent ``metric_factored_components``): the ground-truth
-correlation (:mod:`pydisent.metrics._distances`) and the linearity / axis-alignment ratios
+correlation (:mod:`pydisent.metrics._ground_truth_correlation`) and the linearity / axis-alignment ratios
 (:mod:`pydisent.metrics._linearity`) computed on the same factor traversals, as disent does."""
 
 from __future__ import annotations
 
-from pydisent._checks import check_positive_int
+from pydisent._validation import check_positive_int
+from pydisent.metrics._ground_truth_correlation import distances_streamed, ground_truth_correlation, sample_all
+from pydisent.metrics._linearity import linearity, linearity_from_codes
 from pydisent.metrics._registry import register
 from pydisent.metrics._traversals import check_backend, check_repeats
-from pydisent.metrics._distances import distances_streamed, ground_truth_correlation, sample_all
-from pydisent.metrics._linearity import linearity, linearity_from_codes
 
 
 def factored_components(traversals, traversal_observations=None, *, global_codes=None, global_observations=None,
                         global_factors=None, num_samples: int = 64, rng=0, backend: str = "auto",
                         factor_names=None) -> dict:
-    """Both :func:`pydisent.metrics._distances.ground_truth_correlation` and
+    """Both :func:`pydisent.metrics._ground_truth_correlation.ground_truth_correlation` and
     :func:`pydisent.metrics._linearity.linearity` on the same traversal codes; keys of both.
     ``backend`` selects the kernels' backend (paired distances and batched PCA)."""
     out = ground_truth_correlation(traversals, traversal_observations, global_codes=global_codes,
@@ -24,7 +24,9 @@ def factored_components(traversals, traversal_observations=None, *, global_codes
     return dict(sorted(out.items()))
 
 
-@register("factored_components", factored_components, headline=('distances.rcorr_ground_latent.l1.factor', 'linearity.linear_ratio.var', 'linearity.axis_ratio.var'), default=False)
+@register("factored_components", factored_components, default=False,
+          headline=("distances.rcorr_ground_latent.l1.factor", "linearity.linear_ratio.var",
+                    "linearity.axis_ratio.var"))
 def evaluate_factored_components(source, encoder, rng, *, num_samples: int = 64, global_subset_size: int = 32,
                                  repeats: int = 1024, backend: str = "auto") -> dict:
     """Factored components (msc-research): ground-truth correlation plus linearity/axis alignment on shared traversals.

@@ -147,7 +147,7 @@ def linearity(traversals, *, backend: str = "auto", factor_names=None) -> dict:
 
 @register("linearity", linearity, headline=('linearity.linear_ratio.var', 'linearity.axis_ratio.var'))
 def evaluate_linearity(source, encoder, rng, *, repeats: int = 1024, backend: str = "auto") -> dict:
-    """Linearity and axis-alignment ratios (msc-research): PCA eigenvalue / per-axis variance concentration of factor traversals.
+    """Linearity and axis-alignment ratios (msc-research): variance concentration of traversals on PCA / code axes.
 
     ``repeats`` traversals per factor (1024; disent's fast setting is 128). See
     :mod:`pydisent.metrics._linearity` for the definitions and keys.

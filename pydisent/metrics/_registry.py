@@ -44,9 +44,10 @@ requested metric whose needs the subject meets and raises ``ValueError`` naming 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
+from pydisent._validation import Options, check
 from pydisent.metrics._subject import NEEDS
 
 
@@ -84,8 +85,7 @@ ALIASES: dict[str, str] = {}
 def register(name: str, array_fn: Callable | None = None, *, needs: str = "encoder", headline: tuple[str, ...] = (),
              fast: bool = False, default: bool = True):
     """Decorator registering the evaluate-form function of metric ``name`` (see the module docstring)."""
-    if needs not in NEEDS:
-        raise ValueError(f"argument 'needs' must be one of {list(NEEDS)}, got {needs!r}")
+    check(needs, "needs", Options(NEEDS))
 
     def deco(fn: Callable) -> Callable:
         if name in METRICS:

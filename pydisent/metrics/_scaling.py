@@ -12,10 +12,10 @@ for codes inside the range is unchanged.
   brought into ``[2**-100, 2**100]``.
 * :func:`linear_guard` (linear classifiers on the raw codes: SAP's ``LinearSVC``, BetaVAE's and
   downstream's logistic regressions, scale-dependent by definition through their regularisation):
-  columns above ``2**96`` (~7.9e28) are scaled down to it (scikit-learn refuses liblinear above 1e30). Their score has long reached its large-scale
-  limit there (SAP agrees at 1e10, 1e30, 1e50 and 1e76), while liblinear's solver loops forever once
-  ``|x|`` is about 1e77. Small codes are left alone: that limit (the regulariser wins, a constant
-  prediction) is what the definition gives.
+  columns above ``2**96`` (~7.9e28) are scaled down to it (scikit-learn refuses liblinear above 1e30).
+  Their score has long reached its large-scale limit there (SAP agrees at 1e10, 1e30, 1e50 and 1e76),
+  while liblinear's solver loops forever once ``|x|`` is about 1e77. Small codes are left alone: that
+  limit (the regulariser wins, a constant prediction) is what the definition gives.
 * :func:`unit_scale`: a whole array scaled by one power of two to a largest magnitude in ``[0.5, 1)``
   (for covariances and correlations, scale-free by definition).
 """

@@ -62,13 +62,16 @@ class Subject:
                 raise TypeError(f"argument '{arg}' must be callable, got {type(fn).__name__}")
         if generate is not None:
             if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)) or latent_dim < 1:
-                raise ValueError(f"argument 'latent_dim' must be a positive integer with 'generate', got {latent_dim!r}")
+                raise ValueError(f"argument 'latent_dim' must be a positive integer with 'generate', "
+                                 f"got {latent_dim!r}")
             latent_dim = int(latent_dim)
         self.encode = encode if encode is not None else (_first(posterior) if posterior is not None else None)
         self.posterior = posterior
         self.generate = generate
         self.latent_dim = latent_dim
-        self.sample_prior = sample_prior if sample_prior is not None or generate is None else _standard_normal(latent_dim)
+        if sample_prior is None and generate is not None:
+            sample_prior = _standard_normal(latent_dim)
+        self.sample_prior = sample_prior
         self.sample = sample
         self.name = name
         # a plain callable may serve the posterior metrics without saying so (its output is checked then)

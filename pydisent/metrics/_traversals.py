@@ -12,15 +12,15 @@ for undefined values, shared by the three metric modules.
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from pydisent._checks import as_tensor, check_finite, check_float, check_positive_int
 from pydisent._rng import randint
+from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
+from pydisent._validation import check_backend as _check_backend
 from pydisent.data.base import Scratch
 from pydisent.metrics._encode import Encoder, encode_chunk, encode_factors
 
@@ -129,9 +129,7 @@ def _float_codes(codes: torch.Tensor) -> torch.Tensor:
 def check_backend(backend) -> str:
     from pydisent._dispatch import BACKENDS
 
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise ValueError(f"argument 'backend' must be one of {BACKENDS}, got {backend!r}")
-    return backend
+    return _check_backend(backend, BACKENDS)
 
 
 def _as_float_tensor(obs, device) -> torch.Tensor:
@@ -221,8 +219,3 @@ def warn_notes(metric: str, notes: list[str]) -> None:
 def no_active_factors(metric: str, sizes) -> None:
     raise ValueError(f"{metric}: the dataset has no factor with more than one value (factor sizes "
                      f"{list(np.asarray(sizes).tolist())}); there is nothing to traverse")
-
-
-def safe_float(x) -> float:
-    x = float(x)
-    return x if math.isfinite(x) else float("nan")

@@ -12,8 +12,8 @@ from pydisent.metrics._arrays import as_codes, check_positive_int, constant_colu
 from pydisent.metrics._discretize import histogram_discretize
 from pydisent.metrics._mi import discrete_mutual_info
 from pydisent.metrics._registry import register
-from pydisent.metrics._scaling import column_guard_torch, global_guard
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import column_guard_torch, global_guard
 
 
 def _covariance(z: torch.Tensor) -> torch.Tensor:

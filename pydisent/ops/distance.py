@@ -39,8 +39,8 @@ import math
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_float, check_rank, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
 
@@ -105,7 +105,8 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     B, n, d = X.shape
     m = Y.shape[1]
     if d < 1:
-        raise ValueError(f"argument 'x' must have at least one feature (last dimension >= 1), got shape {tuple(xt.shape)}")
+        raise ValueError(f"argument 'x' must have at least one feature (last dimension >= 1), "
+                         f"got shape {tuple(xt.shape)}")
 
     out_dtype = X.dtype
     X, Y, unscale = _safe_range(X, Y, symmetric)

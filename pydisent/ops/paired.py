@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_float, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import as_tensor, check_backend, check_finite, check_float, check_same_device
 
 PAIR_METRICS = ("manhattan", "euclidean", "sqeuclidean", "mse")
 
@@ -128,8 +128,7 @@ def paired_image_mse(images, index_a, index_b, channel_scale, *, backend: str = 
                          f"got {scale.tolist()}")
     x = x.reshape(x.shape[0], -1)
     ia, ib = _check_indices(x, "images", index_a, index_b)
-    if backend not in ("auto", "cpu", "torch"):
-        raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
+    check_backend(backend, ("auto", "cpu", "torch"))
     if backend == "cpu" and x.is_cuda:
         raise ValueError("argument 'images' is on a CUDA device; backend='cpu' needs CPU images")
     return _paired_image(x, ia, ib, scale, "torch" if (backend == "torch" or x.is_cuda) else "cpu")

@@ -11,8 +11,8 @@ import math
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_float, check_rank, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
 
 #: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).
 MAX_DIM = int(_C.PCA_MAX_DIM)
@@ -61,7 +61,8 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
             raise TypeError(f"argument 'mask' must be a bool tensor, got {mask.dtype}")
         check_rank(mask, "mask", (2,), "(clouds, points)")
         if tuple(mask.shape) != tuple(x.shape[:2]):
-            raise ValueError(f"argument 'mask' must have shape {tuple(x.shape[:2])} to match 'x', got {tuple(mask.shape)}")
+            raise ValueError(f"argument 'mask' must have shape {tuple(x.shape[:2])} to match 'x', "
+                             f"got {tuple(mask.shape)}")
         check_same_device(("x", x), ("mask", mask))
     if not isinstance(unbiased, bool):
         raise TypeError(f"argument 'unbiased' must be a bool, got {type(unbiased).__name__}")

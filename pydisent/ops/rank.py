@@ -1,8 +1,10 @@
-"""Batched ranking and correlation on any device (plain torch, vectorised over leading dimensions).
+"""Batched ranking and correlation on any device, vectorised over leading dimensions.
 
 The distance-learning metrics correlate hundreds of thousands of distances per factor; these run the
-whole batch at once where the data already lives (GPU included), instead of one ``scipy.stats`` call
-per series on the CPU.
+whole batch at once where the data already lives, instead of one ``scipy.stats`` call per series: ranks
+on the CPU come from the C++ kernel (``_C.rank_average_cpu``: a radix sort per slice, OpenMP over slices),
+elsewhere (and with ``backend="torch"``, the reference) from a stable torch sort; the correlations are
+torch reductions in float64.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_same_device
 from pydisent._dispatch import ref
+from pydisent._validation import as_tensor, check_backend, check_finite, check_same_device
 
 __all__ = ["rankdata", "pearson", "spearman"]
 
@@ -21,16 +23,15 @@ def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     method="average")`` applied to every 1-d slice. Returns float64 on ``x``'s device.
 
     ``backend``: ``"auto"`` (the C++ kernel, a radix sort per slice with OpenMP over slices, for CPU
-    float32/float64 input and int32/int64 input below 2^53 in magnitude; torch otherwise), ``"cpu"`` or ``"torch"`` (a stable device sort and tie
-    bookkeeping in torch, the reference).
+    float32/float64 input and int32/int64 input below 2^53 in magnitude; torch otherwise), ``"cpu"`` or
+    ``"torch"`` (a stable device sort and tie bookkeeping in torch, the reference).
 
     NaN/inf values are rejected (``ValueError``), unlike scipy, which ranks NaN last or propagates it.
     """
     x = as_tensor(x, "x")
     if x.dim() == 0:
         raise ValueError("argument 'x' must have at least one dimension")
-    if backend not in ("auto", "cpu", "torch"):
-        raise ValueError(f"argument 'backend' must be 'auto', 'cpu' or 'torch', got {backend!r}")
+    check_backend(backend, ("auto", "cpu", "torch"))
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     if x.is_floating_point():

@@ -1,4 +1,4 @@
-"""Persistent homology (Vietoris-Rips, witness complexes) of many point clouds."""
+"""Persistent homology of many point clouds: Vietoris-Rips H0/H1 diagrams (:func:`vietoris_rips`)."""
 
 from pydisent.topology.diagrams import Diagrams
 from pydisent.topology.rips import vietoris_rips

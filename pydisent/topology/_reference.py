@@ -1,4 +1,4 @@
-"""Pure numpy/Python reference for Vietoris-Rips H0/H1 (``backend="torch"``): small clouds only.
+"""Pure numpy/Python reference for Vietoris-Rips H0/H1 (``backend="reference"``): small clouds only.
 
 It shares nothing with the C++ engine but the conventions: float32 filtration values computed the
 same way, the same simplexwise refinement (diameter, then combinatorial index descending), the same
@@ -86,7 +86,7 @@ def rips_reference(D: np.ndarray, maxdim: int, threshold: float):
         sel = w <= t1
         e_i, e_j, e_w = ii[sel].tolist(), jj[sel].tolist(), w[sel].tolist()
         pos = {(i, j): p for p, (i, j) in enumerate(zip(e_i, e_j))}
-        a, b, c = np.array([t for t in _triples(n)]).T if n >= 3 else (None, None, None)
+        a, b, c = np.array(list(_triples(n))).T if n >= 3 else (None, None, None)
         tw = np.maximum(np.maximum(D[a, b], D[a, c]), D[b, c]).astype(np.float64)
         keep = tw <= t1
         a, b, c, tw = a[keep], b[keep], c[keep], tw[keep]

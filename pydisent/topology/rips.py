@@ -10,20 +10,20 @@ and the simplexwise refinement is the same (diameter, then combinatorial index).
 
 from __future__ import annotations
 
-import math
-from numbers import Real
+import warnings
 
 import numpy as np
 import torch
 
 from pydisent import _C
-from pydisent._checks import as_tensor, check_finite, check_same_device
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
 METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
 SUPPORTED_MAXDIM = (0, 1)
 _ARG = "points_or_distances"
+RIPS_BACKENDS = ("auto", "cpu", "cuda", "reference")
 
 
 def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float("inf"),
@@ -51,8 +51,9 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
             diagonal and no NaN; ``inf`` entries mean "no edge".
         return_generators: also return, per pair, the simplex that creates and the one that
             destroys the class (see :class:`Diagrams`).
-        backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"torch"`` (the pure
-            Python reference of ``pydisent.topology._reference``; a few dozen points at most).
+        backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"reference"`` (the pure
+            NumPy/Python reference of ``pydisent.topology._reference``; a few dozen points at most;
+            ``"torch"``, its former name, still selects it with a ``DeprecationWarning``).
 
     Returns:
         A :class:`Diagrams` for one cloud; a plain ``list`` of :class:`Diagrams` for a batch or a
@@ -78,7 +79,13 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
     clouds, single, whole = _as_clouds(points_or_distances, distances)
     if not clouds:
         return []
-    backend = resolve_backend(backend, *clouds)
+    if backend == "torch":
+        warnings.warn("vietoris_rips(backend='torch') is deprecated: that backend is the pure NumPy reference; "
+                      "use backend='reference'", DeprecationWarning, stacklevel=2)
+        backend = "reference"
+    check_backend(backend, RIPS_BACKENDS)
+    if backend != "reference":
+        backend = resolve_backend(backend, *clouds)
     packed, offsets, dim = _pack(clouds, whole, distances)
     if distances:
         _check_matrices(clouds)
@@ -89,7 +96,7 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
         # competes with the engine's threads (and costs more than the check itself).
         raise ValueError(f"argument '{_ARG}' contains NaN or infinite values")
 
-    if backend == "torch":
+    if backend == "reference":
         results = _run_reference(clouds, distances, metric_code, maxdim, threshold, return_generators)
     else:
         if backend == "cpu":
@@ -107,11 +114,7 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
 # ---- argument checks -------------------------------------------------------------------------------
 
 def _check_maxdim(maxdim) -> int:
-    if isinstance(maxdim, bool) or not isinstance(maxdim, (int, np.integer)):
-        raise TypeError(f"argument 'maxdim' must be an integer, got {type(maxdim).__name__}")
-    maxdim = int(maxdim)
-    if maxdim < 0:
-        raise ValueError(f"argument 'maxdim' must be >= 0, got {maxdim}")
+    maxdim = check(maxdim, "maxdim", Interval(int, 0, None))
     if maxdim not in SUPPORTED_MAXDIM:
         raise NotImplementedError(
             f"argument 'maxdim' = {maxdim}: only H0 and H1 are implemented (maxdim 0 or 1)")
@@ -119,12 +122,7 @@ def _check_maxdim(maxdim) -> int:
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, Real):
-        raise TypeError(f"argument 'threshold' must be a real number, got {type(threshold).__name__}")
-    t = float(threshold)
-    if math.isnan(t) or t < 0:
-        raise ValueError(f"argument 'threshold' must be >= 0 (or inf), got {threshold}")
-    return t
+    return check(threshold, "threshold", Interval(float, 0, None, inf=True))
 
 
 def _check_metric(metric, distances: bool) -> int:
