@@ -106,7 +106,10 @@ class Interval:
         else:
             if not isinstance(value, (numbers.Real, np.floating, np.integer)):
                 raise TypeError(f"argument '{name}' must be a real number, got {type(value).__name__}")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond float range (10**400) is beyond every bound
+                value = math.inf if value > 0 else -math.inf
             if math.isnan(value) or (math.isinf(value) and not (self.inf and value > 0)):
                 raise ValueError(f"argument '{name}' must be {self.describe()}, got {value}")
             if math.isinf(value):

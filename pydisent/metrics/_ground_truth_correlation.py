@@ -56,6 +56,7 @@ from pydisent.metrics._traversals import (
     check_backend,
     check_repeats,
     check_traversals,
+    factor_names_for,
     geometric_mean,
     iter_observation_chunks,
     no_active_factors,
@@ -235,7 +236,7 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     obs = None
     if traversal_observations is not None:
         obs = _check_observations(traversal_observations, codes, "traversal_observations")
-    names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(len(codes))]
+    names = factor_names_for(factor_names, len(codes))
     active = [f for f, c in enumerate(codes) if c.shape[1] > 1]
     if not active:
         no_active_factors("ground_truth_correlation", [c.shape[1] for c in codes])

@@ -41,6 +41,7 @@ from pydisent.metrics._traversals import (
     check_repeats,
     check_traversals,
     encode_traversals,
+    factor_names_for,
     geometric_mean,
     no_active_factors,
     sample_active_traversals,
@@ -137,7 +138,7 @@ def linearity(traversals, *, backend: str = "auto", factor_names=None) -> dict:
         docstring for the definitions.
     """
     codes = check_traversals(traversals)
-    names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(len(codes))]
+    names = factor_names_for(factor_names, len(codes))
     active = [f for f, c in enumerate(codes) if c.shape[1] > 1]
     if not active:
         no_active_factors("linearity", [c.shape[1] for c in codes])

@@ -13,7 +13,7 @@ import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref
-from pydisent._validation import as_tensor, check_backend, check_finite, check_same_device
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
 
 __all__ = ["rankdata", "pearson", "spearman"]
 
@@ -31,6 +31,9 @@ def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     x = as_tensor(x, "x")
     if x.dim() == 0:
         raise ValueError("argument 'x' must have at least one dimension")
+    if x.is_complex():
+        raise TypeError(f"argument 'x' must hold real numbers, got {x.dtype}")
+    dim = check(dim, "dim", Interval(int, -x.dim(), x.dim() - 1))
     check_backend(backend, ("auto", "cpu", "torch"))
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
@@ -79,6 +82,9 @@ def pearson(x, y, dim: int = -1) -> torch.Tensor:
     check_same_device(("x", x), ("y", y))
     if x.dtype == torch.bool or x.is_complex() or y.dtype == torch.bool or y.is_complex():
         raise TypeError(f"arguments 'x' and 'y' must hold real numbers, got {x.dtype} and {y.dtype}")
+    if x.dim() == 0:
+        raise ValueError("arguments 'x' and 'y' must have at least one dimension")
+    dim = check(dim, "dim", Interval(int, -x.dim(), x.dim() - 1))
     check_finite(x, "x")  # as spearman: NaN/inf is an error, never a silent NaN
     check_finite(y, "y")
     # The correlation of a slice is invariant to scaling it: a slice whose magnitude would overflow (1e200

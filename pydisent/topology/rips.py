@@ -155,13 +155,13 @@ def _as_clouds(x, distances: bool) -> tuple[list[torch.Tensor], bool, torch.Tens
         clouds = []
         for i, item in enumerate(x):
             name = f"{_ARG}[{i}]"
-            t = _as_real(as_tensor(item, name), name)
+            t = _as_real(as_tensor(item, name).detach(), name)  # persistence is not differentiable
             if t.dim() != 2:
                 raise ValueError(f"argument '{name}' must have 2 dimensions ({what}), got shape {tuple(t.shape)}")
             clouds.append(t)
         single, whole = False, None
     else:
-        t = _as_real(as_tensor(x, _ARG), _ARG)
+        t = _as_real(as_tensor(x, _ARG).detach(), _ARG)
         whole = None
         if t.dim() == 2:
             clouds, single = [t], True
@@ -216,8 +216,12 @@ def _check_matrices(clouds: list[torch.Tensor]) -> None:
         if bool((xp.diagonal(a) != 0).any()):
             raise ValueError(f"argument '{_ARG}'{where} must be a distance matrix with a zero diagonal")
         b = a.T
-        tol = 1e-5 * xp.maximum(xp.abs(a), xp.abs(b))
-        bad = (a != b) & ~(xp.abs(a - b) <= tol)
+        # equal entries (inf == inf included) are symmetric; unequal ones must be finite and within the
+        # tolerance (relative to an inf entry, every difference once passed: [[0, inf], [5, 0]])
+        finite = xp.isfinite(a) & xp.isfinite(b)
+        fa, fb = xp.where(finite, a, 0), xp.where(finite, b, 0)  # no inf - inf on the way
+        tol = 1e-5 * xp.maximum(xp.abs(fa), xp.abs(fb))
+        bad = (a != b) & ~(finite & (xp.abs(fa - fb) <= tol))
         if bool(bad.any()):
             i0, j0 = (int(v) for v in xp.argwhere(bad)[0])
             raise ValueError(f"argument '{_ARG}'{where} must be a symmetric distance matrix: "
