@@ -9,7 +9,7 @@ for codes inside the range is unchanged.
 
 * :func:`tree_guard` (boosted trees: invariant to positive per-feature scaling by definition; scikit-learn
   casts their input to float32, which overflows above ~3.4e38 and flushes below ~1e-38): columns are
-  brought into ``[2**-100, 2**100]``.
+  outside ``[2**-100, 2**100]`` brought to a largest magnitude in ``[0.5, 1)``.
 * :func:`linear_guard` (linear classifiers on the raw codes: SAP's ``LinearSVC``, BetaVAE's and
   downstream's logistic regressions, scale-dependent by definition through their regularisation):
   columns above ``2**96`` (~7.9e28) are scaled down to it (scikit-learn refuses liblinear above 1e30).
@@ -33,18 +33,21 @@ RANGE = 100
 LINEAR_LIMIT = 96
 
 
-def _column_shift(arrays, lo: int | None, hi: int) -> np.ndarray | None:
-    """Per-column power-of-two exponent shift bringing every column's largest magnitude into
-    ``[2**lo, 2**hi]`` (``lo=None``: no lower bound), or None when no column needs one."""
+def _column_shift(arrays, lo: int | None, hi: int, target: int | None = 0) -> np.ndarray | None:
+    """Per-column power-of-two exponent shift for every column whose largest magnitude lies outside
+    ``[2**lo, 2**hi]`` (``lo=None``: no lower bound), or None when no column needs one. The shifted
+    column's largest magnitude is in ``[2**(target-1), 2**target)`` (``target=None``: just below ``2**hi``):
+    near 1, where float32 keeps the most of a column's small entries."""
     amax = np.max(np.stack([np.abs(a).max(axis=0) if len(a) else np.zeros(a.shape[1]) for a in arrays]), axis=0)
     e = np.frexp(amax)[1].astype(np.int64)  # amax = f * 2**e, 0.5 <= f < 1
-    shift = np.zeros_like(e)
-    big = amax > 2.0**hi
-    shift[big] = hi - e[big]
+    out = amax > 2.0**hi
     if lo is not None:
-        small = (amax > 0) & (amax < 2.0**lo)
-        shift[small] = lo + 1 - e[small]
-    return shift if shift.any() else None
+        out |= (amax > 0) & (amax < 2.0**lo)
+    if not out.any():
+        return None
+    shift = np.zeros_like(e)
+    shift[out] = (hi if target is None else target) - e[out]
+    return shift
 
 
 def _apply(arrays, shift):
@@ -55,14 +58,15 @@ def _apply(arrays, shift):
 
 def tree_guard(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``arrays`` (each ``(n_i, Z)``, e.g. train and test codes) with the same per-column power-of-two
-    scale applied to each, bringing every column into ``[2**-RANGE, 2**RANGE]``; unchanged if none needs it."""
+    scale applied to each, bringing every column outside ``[2**-RANGE, 2**RANGE]`` to a largest magnitude
+    in ``[0.5, 1)``; unchanged if none needs it."""
     return _apply(arrays, _column_shift(arrays, -RANGE, RANGE))
 
 
 def linear_guard(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
     """``arrays`` with columns whose largest magnitude exceeds ``2**LINEAR_LIMIT`` scaled down by a power of two
     (the same for each array); unchanged if none does."""
-    return _apply(arrays, _column_shift(arrays, None, LINEAR_LIMIT))
+    return _apply(arrays, _column_shift(arrays, None, LINEAR_LIMIT, target=None))
 
 
 def column_guard_torch(x: torch.Tensor) -> torch.Tensor:
@@ -72,10 +76,12 @@ def column_guard_torch(x: torch.Tensor) -> torch.Tensor:
     amax = x.abs().amax(dim=0)
     _, e = torch.frexp(amax)
     lo, hi = 2.0**-RANGE, 2.0**RANGE
-    shift = torch.where(amax > hi, RANGE - e, torch.where((amax > 0) & (amax < lo), 1 - RANGE - e, 0))
+    shift = torch.where((amax > hi) | ((amax > 0) & (amax < lo)), -e, 0)  # to [0.5, 1)
     if not bool(shift.any()):
         return x
-    return torch.ldexp(x, shift.to(x.dtype)[None, :])
+    shift = shift.to(x.dtype)[None, :]
+    half = torch.trunc(shift / 2)  # two exact steps: 2**1029 alone overflows
+    return x * torch.exp2(half) * torch.exp2(shift - half)
 
 
 def unit_scale(x: torch.Tensor) -> tuple[torch.Tensor, float]:

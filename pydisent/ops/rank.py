@@ -120,4 +120,9 @@ def _slice_guard(x: torch.Tensor, dim: int) -> torch.Tensor:
 def spearman(x, y, dim: int = -1) -> torch.Tensor:
     """Spearman rank correlation along ``dim``: the Pearson correlation of the average-tie ranks, as
     ``scipy.stats.spearmanr`` for each pair of 1-d slices (NaN where a slice is constant)."""
+    x, y = as_tensor(x, "x"), as_tensor(y, "y")
+    if x.is_floating_point():
+        check_finite(x, "x")
+    if y.is_floating_point():
+        check_finite(y, "y")
     return pearson(rankdata(x, dim), rankdata(y, dim), dim)
