@@ -40,6 +40,7 @@ import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._memory import check_memory
 from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
@@ -55,7 +56,7 @@ _TORCH_CHUNK = 1 << 22
 
 
 def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "auto", condensed: bool = False,
-                      mode: str = "exact") -> torch.Tensor:
+                      mode: str = "exact", memory_budget=None) -> torch.Tensor:
     """Pairwise distances between the rows of ``x`` and the rows of ``y`` (or of ``x`` itself).
 
     Args:
@@ -70,6 +71,9 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
         condensed: self distances only (``y=None``): return the upper triangle, ``(n*(n-1)/2,)`` or
             ``(B, n*(n-1)/2)``, in ``scipy.spatial.distance.pdist`` order.
         mode: ``"exact"`` (default) or ``"gemm"`` (opt-in, not exact for near-duplicates: see above).
+        memory_budget: bytes (or e.g. ``"8G"``) the output may take (default: 90% of the available memory,
+            see :mod:`pydisent._memory`); a larger ``(B, n, m)`` result raises ``MemoryError`` before it is
+            allocated.
 
     Returns:
         ``(n, m)`` or ``(B, n, m)`` distances (``m = n`` for self distances), or the condensed form;
@@ -109,6 +113,10 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
                          f"got shape {tuple(xt.shape)}")
 
     out_dtype = X.dtype
+    entries = B * (n * (n - 1) // 2 if condensed else n * m)
+    check_memory(entries * X.element_size() * (2 if backend == "torch" else 1),
+                 f"pairwise_distance ({B} x {n} x {m} distances)",
+                 "pass fewer points, or compute blocks of rows with cdist(x[i:j], y)", memory_budget)
     X, Y, e, tiny = _safe_range(X, Y, symmetric)
     if tiny and metric == "cosine":  # cosine is invariant to scaling each point: exact per-point powers of two
         X = _row_unit(X)
@@ -134,14 +142,15 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     return out if batched else out[0]
 
 
-def cdist(x, y, metric: str = "euclidean", *, backend: str = "auto", mode: str = "exact") -> torch.Tensor:
+def cdist(x, y, metric: str = "euclidean", *, backend: str = "auto", mode: str = "exact",
+          memory_budget=None) -> torch.Tensor:
     """Cross distances ``(n, m)`` / ``(B, n, m)`` between the rows of ``x`` and ``y``.
 
     The same as :func:`pairwise_distance` with ``y`` given (``y`` is required here); see there.
     """
     if y is None:
         raise ValueError("argument 'y' is required by cdist; use pairwise_distance(x) for self distances")
-    return pairwise_distance(x, y, metric, backend=backend, mode=mode)
+    return pairwise_distance(x, y, metric, backend=backend, mode=mode, memory_budget=memory_budget)
 
 
 # ---- argument checks --------------------------------------------------------------------------
