@@ -51,6 +51,7 @@ from pydisent._dispatch import resolve_backend
 from pydisent._rng import as_rng
 from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
 from pydisent.metrics._registry import ALIASES, register
+from pydisent.metrics._scaling import global_guard
 from pydisent.metrics._traversals import (
     ImageBatch,
     check_backend,
@@ -231,7 +232,9 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     """
     rng = as_rng(rng)
     num_samples = check_positive_int(num_samples, "num_samples")
-    codes = check_traversals(traversals)
+    # every key is a (rank) correlation of distances: scale-free, so codes beyond 2**+-100 are moved by a
+    # power of two before their squared distances overflow or underflow (codes inside are untouched)
+    codes = [global_guard(c)[0] for c in check_traversals(traversals)]
     device = codes[0].device
     obs = None
     if traversal_observations is not None:

@@ -90,11 +90,11 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
     if unscale != 1.0:
         mean = mean * unscale
         scaled = evals.to(torch.float64)
-        evals = scaled * (unscale * unscale)
+        evals = scaled * unscale * unscale  # in two steps: unscale**2 alone can overflow (0 * inf = NaN)
         big = ~torch.isfinite(evals) | (evals.abs() > torch.finfo(x.dtype).max)
         if bool(big.any()):
             b = int(torch.nonzero(big.any(dim=1))[0])
-            decade = math.log10(float(scaled[b].abs().max())) + 2 * math.log10(unscale)
+            decade = math.log10(max(float(scaled[b].abs().max()), 1e-300)) + 2 * math.log10(unscale)
             raise ValueError(f"argument 'x': the covariance of cloud {b} overflows {x.dtype} (largest variance "
                              f"about 1e{decade:.0f}); rescale the points"
                              + (" or pass float64" if x.dtype == torch.float32 else ""))
