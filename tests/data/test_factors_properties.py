@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 
-from tests._strategies import examples, st
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 from pydisent.data.factors import FactorSpace  # noqa: E402
+from tests._strategies import examples, st  # noqa: E402
 
 
 @examples(50)

@@ -15,11 +15,12 @@ import math
 import numpy as np
 import pytest
 
-from tests._strategies import examples, st
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 import pydisent.metrics as pm  # noqa: E402
+from tests._strategies import examples, st  # noqa: E402
 
 
 @st.composite

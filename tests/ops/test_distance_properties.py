@@ -7,11 +7,12 @@ import pytest
 import torch
 from scipy.spatial.distance import cdist as scipy_cdist
 
-from tests._strategies import examples, grid_arrays, point_sets, st
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
-from hypothesis import given  # noqa: E402  (after the importorskip in tests._strategies)
+from hypothesis import given  # noqa: E402
 
 from pydisent.ops import DISTANCE_METRICS, cdist, pairwise_distance  # noqa: E402
+from tests._strategies import examples, grid_arrays, point_sets, st  # noqa: E402
 
 _SCIPY = {"euclidean": "euclidean", "sqeuclidean": "sqeuclidean", "manhattan": "cityblock",
           "chebyshev": "chebyshev", "cosine": "cosine"}

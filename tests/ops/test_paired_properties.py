@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from tests._strategies import examples, point_sets, st
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 from pydisent.ops import PAIR_METRICS, paired_distance, paired_image_mse, pairwise_distance  # noqa: E402
+from tests._strategies import examples, point_sets, st  # noqa: E402
 
 
 @examples(40)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from tests._strategies import examples, grid_arrays, st, view
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 from pydisent.ops import batched_pca  # noqa: E402
+from tests._strategies import examples, grid_arrays, st, view  # noqa: E402
 
 
 def _cov(x):

@@ -5,11 +5,12 @@ import pytest
 import scipy.stats
 import torch
 
-from tests._strategies import examples, grid_arrays, st, view
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 from pydisent.ops import pearson, rankdata, spearman  # noqa: E402
+from tests._strategies import examples, grid_arrays, st, view  # noqa: E402
 
 
 @st.composite

@@ -4,11 +4,12 @@ equality with ripser on exact distance matrices, result or ValueError/TypeError.
 import numpy as np
 import pytest
 
-from tests._strategies import examples, point_sets, st, view
+pytest.importorskip("hypothesis", reason="property tests need hypothesis (the `test` extra)")
 
 from hypothesis import given  # noqa: E402
 
 from pydisent.topology import vietoris_rips  # noqa: E402
+from tests._strategies import examples, point_sets, st, view  # noqa: E402
 
 ripser = pytest.importorskip("ripser", reason="the ripser comparison needs ripser (the `test` extra)")
 
