@@ -62,7 +62,10 @@ def beta_vae(train_codes, train_labels, eval_codes, eval_labels, *, solver: str 
     One point: a factor ``k`` is drawn, two batches of ``B`` factor vectors share the value of ``k``
     (everything else random); the feature is ``mean_b |r(x1_b) - r(x2_b)|`` (a ``Z``-vector) and the label
     is ``k``. A ``LogisticRegression`` on the raw features is fit on the training points;
-    ``train_accuracy`` and ``eval_accuracy`` are its accuracies. Chance level is ``1 / F``.
+    ``train_accuracy`` and ``eval_accuracy`` are its accuracies. Chance level is ``1 / F``. The classifier
+    is regularised (C = 1) and sees the raw features, so the score depends on the scale of the codes by
+    definition; features beyond 2**96 are scaled down to it, where the large-scale limit is reached
+    (liblinear refuses input above 1e30).
 
     Args:
         train_codes: ``(n, 2, B, Z)`` codes of the two batches of each training point, or the features

@@ -91,6 +91,10 @@ def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SI
     ``statistical_efficiency`` = ``100:mean_test_accuracy / 10000:mean_test_accuracy`` (Locatello et al.),
     when both sizes are scored.
 
+    The logistic regressions are regularised and see the raw codes: their scores depend on the scale of the
+    codes by definition (codes beyond 2**96 are scaled down to it, the large-scale limit); the boosted trees
+    are scale-free (extreme codes are rescaled exactly by powers of two into float32's range).
+
     The evaluate form (``evaluate(..., ["downstream"])``) draws a fresh training set *and a fresh test set of
     5000 points* for every size, as disentanglement_lib does; this array form reuses one test set and nested
     training prefixes.

@@ -76,7 +76,10 @@ def sap(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
 
     A one-dimensional one-vs-rest linear classifier cannot isolate the middle values of a many-valued factor,
     and ``C=0.01`` on unscaled codes makes the score scale-dependent: even a perfect code scores far below 1
-    (both as in the reference).
+    (both as in the reference). Codes beyond 2**96 are scaled down to it (a power of two per code): the score
+    has reached its large-scale limit long before (it agrees at 1e10 and 1e76), and liblinear never returns
+    near 1e77. The continuous score is scale-free (extreme codes are rescaled exactly) except for the
+    reference's absolute variance threshold.
 
     Args:
         codes, factors: training points; codes_test, factors_test: test points (default: split by

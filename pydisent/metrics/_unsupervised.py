@@ -55,6 +55,10 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
     Constant code dimensions (the reference takes log 0 and returns NaN) are left out of the covariance
     scores (they are independent of every other code and contribute 0 to the Wasserstein score); they still
     count in the mutual-information average (with MI 0), as in the reference. ``Z >= 2`` is required.
+    Codes of any magnitude (1e-300..1e300) give the same scale-free scores; the Wasserstein score, which
+    scales with the square of the codes, is ``inf`` where that square exceeds float64. Fewer points than
+    non-constant codes (or perfectly correlated codes) give a singular covariance: the total correlation is
+    ``inf``, with a ``RuntimeWarning``.
 
     Args:
         codes: ``(n, Z)`` codes; num_bins: discretiser bins (20).
