@@ -31,7 +31,8 @@ def paired_distance(x, index_a, index_b, metric: str = "euclidean", *, backend: 
 
     Returns:
         float64 distances with the indices' shape, on ``x``'s device. Differences are taken in
-        ``x``'s dtype (as ``x[a] - x[b]`` rounds them) and summed in float64.
+        ``x``'s dtype (as ``x[a] - x[b]`` rounds them) and summed in float64. Points with no features
+        (``D = 0``) are at distance 0 under every metric and backend (an empty sum; ``mse`` too).
     """
     if not isinstance(metric, str) or metric not in PAIR_METRICS:
         raise ValueError(f"argument 'metric' must be one of {PAIR_METRICS}, got {metric!r}")

@@ -51,6 +51,11 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
 
     The compiled kernels compute in float64 on the CPU (float32 input included); the CUDA kernel
     accumulates the covariance in float64 and runs cyclic Jacobi in the input precision.
+
+    Not differentiable on any backend (inputs are detached, as in the distance kernels). Any magnitude:
+    points beyond the range where the covariance sums stay finite and normal are scaled by a power of two
+    (exact) and the results scaled back; a covariance that the output dtype cannot hold (float32 points
+    near 1e30, float64 near 1e160) raises ``ValueError`` naming ``x`` on every backend, as NaN/inf points do.
     """
     x = as_tensor(x, "x").detach()  # not differentiable on any backend (as the distance kernels)
     check_float(x, "x")
