@@ -129,6 +129,10 @@ def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: t
                          pair_distances(factors, a, n, "manhattan", backend))
     for name, metric in _LATENT:
         out[name] = (pair_distances(codes, a, p, metric, backend), pair_distances(codes, a, n, metric, backend))
+        if not bool(torch.isfinite(out[name][0]).all() & torch.isfinite(out[name][1]).all()):
+            raise ValueError(f"the codes' {metric} distances overflow float64 (codes beyond about 1e154): rescale "
+                             f"the representation, or score codes you already have with the array form, which "
+                             f"rescales them exactly")
     if isinstance(observations, ImageBatch):  # uint8 images: exact, and finite by construction
         out["data"] = (image_pair_distances(observations, a, p, backend),
                        image_pair_distances(observations, a, n, backend))
