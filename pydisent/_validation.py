@@ -13,6 +13,7 @@ the one message format of the package::
     k = check(k, "k", Interval(int, 1, None))              # an integer >= 1
     p = check(p, "swap_chance", Interval(float, 0, 1))     # a real number in [0, 1]
     backend = check_backend(backend, ("auto", "cpu", "cuda", "torch"))
+    condensed = check_bool(condensed, "condensed")         # True/False (numpy bools too), no truthiness
 
 Tensor checks (:func:`as_tensor`, :func:`check_float`, :func:`check_rank`, :func:`check_finite`,
 :func:`check_same_device`) use the same format. The C++ kernels keep their own ``PYDISENT_CHECK`` at the
@@ -131,6 +132,13 @@ def check(value, name: str, constraint):
 def check_positive_int(v, name: str, minimum: int = 1) -> int:
     """An integer ``>= minimum`` (``Interval(int, minimum, None)``)."""
     return Interval(int, minimum, None).check(v, name)
+
+
+def check_bool(value, name: str) -> bool:
+    """``value`` as a ``bool`` if it is one (Python or numpy); ``TypeError`` otherwise (no truthiness)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"argument '{name}' must be a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def check_backend(backend, choices: Sequence[str]) -> str:

@@ -77,3 +77,12 @@ def test_tensor_checks():
     with pytest.raises(TypeError, match="argument 'x' must be a numeric array"):
         as_tensor(np.array([object()]), "x")
     check_same_device(("a", t), ("b", t))
+
+
+def test_check_bool():
+    from pydisent._validation import check_bool
+
+    assert check_bool(np.True_, "flag") is True and check_bool(False, "flag") is False
+    for bad in (1, 0.0, "yes", None):
+        with pytest.raises(TypeError, match="^argument 'flag' must be a bool, got "):
+            check_bool(bad, "flag")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from pydisent._dispatch import BACKENDS
-from pydisent._validation import Options, check_backend, check_device, check_positive_int
+from pydisent._validation import Options, check_backend, check_bool, check_device, check_positive_int
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
@@ -82,9 +82,7 @@ class XYSquares(ProceduralDataset):
         self.num_squares = _int_arg(num_squares, "num_squares")
         if self.num_squares > 3:
             raise ValueError(f"argument 'num_squares' must be 1, 2 or 3, got {self.num_squares}")
-        if not isinstance(rgb, (bool, np.bool_)):
-            raise TypeError(f"argument 'rgb' must be a bool, got {type(rgb).__name__}")
-        self.rgb = bool(rgb)
+        self.rgb = check_bool(rgb, "rgb")
         self.fill_value = _int_arg(fill_value, "fill_value")
         if self.fill_value > 255:
             raise ValueError(f"argument 'fill_value' must be in 1..255, got {self.fill_value}")
@@ -202,9 +200,7 @@ class XYObject(ProceduralDataset):
         if self.max_square_size > self.grid_size:
             raise ValueError(f"argument 'max_square_size' ({self.max_square_size}) must not exceed "
                              f"'grid_size' ({self.grid_size})")
-        if not isinstance(rgb, (bool, np.bool_)):
-            raise TypeError(f"argument 'rgb' must be a bool, got {type(rgb).__name__}")
-        self.rgb = bool(rgb)
+        self.rgb = check_bool(rgb, "rgb")
         self.scales = np.arange(self.min_square_size, self.max_square_size + 1, self.square_size_spacing)
         self.placements = (self.grid_size - self.max_square_size) // self.grid_spacing + 1
         return palette(palette_name, self.rgb)

@@ -116,7 +116,8 @@ def as_subject(obj) -> Subject:
                        latent_dim=getattr(obj, "latent_dim", None), sample_prior=get("sample_prior"),
                        sample=get("sample"), name=name)
     if not callable(obj):
-        raise TypeError(f"argument 'representation_fn' must be callable, got {name}")
+        raise TypeError(f"argument 'subject' must be a callable x -> codes or have encode, posterior, generate or "
+                        f"sample methods, got {name}")
     subject = Subject(encode=_first(obj), posterior=obj, name=name)
     subject._posterior_on_trust = True
     return subject

@@ -41,7 +41,7 @@ import torch
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._memory import check_memory
-from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
 
@@ -90,8 +90,7 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     """
     metric = _check_choice(metric, "metric", DISTANCE_METRICS)
     mode = _check_choice(mode, "mode", DISTANCE_MODES)
-    if not isinstance(condensed, bool):
-        raise TypeError(f"argument 'condensed' must be a bool, got {type(condensed).__name__}")
+    condensed = check_bool(condensed, "condensed")
     xt = _points(x, "x")
     if y is None:
         yt, symmetric = xt, True

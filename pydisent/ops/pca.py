@@ -12,7 +12,7 @@ import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
-from pydisent._validation import as_tensor, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
 
 #: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).
 MAX_DIM = int(_C.PCA_MAX_DIM)
@@ -69,10 +69,8 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
             raise ValueError(f"argument 'mask' must have shape {tuple(x.shape[:2])} to match 'x', "
                              f"got {tuple(mask.shape)}")
         check_same_device(("x", x), ("mask", mask))
-    if not isinstance(unbiased, bool):
-        raise TypeError(f"argument 'unbiased' must be a bool, got {type(unbiased).__name__}")
-    if not isinstance(eigenvectors, bool):
-        raise TypeError(f"argument 'eigenvectors' must be a bool, got {type(eigenvectors).__name__}")
+    unbiased = check_bool(unbiased, "unbiased")
+    eigenvectors = check_bool(eigenvectors, "eigenvectors")
     B, m, k = x.shape
     path = resolve_backend(backend, x)
     if k > MAX_DIM:

@@ -19,7 +19,7 @@ import torch
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._memory import check_memory, resolve_budget
-from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_bool, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
 METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
@@ -76,11 +76,8 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
     """
     maxdim = _check_maxdim(maxdim)
     threshold = _check_threshold(threshold)
-    if not isinstance(distances, (bool, np.bool_)):
-        raise TypeError(f"argument 'distances' must be a bool, got {type(distances).__name__}")
-    if not isinstance(return_generators, (bool, np.bool_)):
-        raise TypeError(f"argument 'return_generators' must be a bool, got {type(return_generators).__name__}")
-    distances, return_generators = bool(distances), bool(return_generators)
+    distances = check_bool(distances, "distances")
+    return_generators = check_bool(return_generators, "return_generators")
     metric_code = _check_metric(metric, distances)
 
     clouds, single, whole = _as_clouds(points_or_distances, distances)

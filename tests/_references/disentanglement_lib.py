@@ -219,3 +219,125 @@ def generate_batch_factor_code(data, rep, num_points, rs, batch_size):
         facs.append(f)
         reps.append(rep(o))
     return np.concatenate(reps).T, np.concatenate(facs).T
+
+
+# -- whole metrics from a dataset and a representation (the benchmarks' "dlib-port" peer) ---------------------
+# ``data`` has the GroundTruthData methods (num_factors, sample_factors, sample_observations_from_factors,
+# sample), ``rep`` maps observations to numpy codes (n, Z), ``rs`` is a numpy RandomState; every sample is drawn
+# in the reference's order and batch sizes.
+
+def _liblinear_ovr():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    return OneVsRestClassifier(LogisticRegression(solver="liblinear"))
+
+
+def beta_vae_pipeline(data, rep, rs, bs=64, num_train=10000, num_eval=5000):
+    """``beta_vae.compute_beta_vae_sklearn``: per point, a factor held fixed across two batches of ``bs``;
+    the feature is the mean absolute code difference; a logistic regression predicts the factor."""
+
+    def points(n):
+        x, y = [], []
+        for _ in range(n):
+            k = rs.randint(data.num_factors)
+            f1, f2 = data.sample_factors(bs, rs), data.sample_factors(bs, rs)
+            f2[:, k] = f1[:, k]
+            r1 = np.asarray(rep(data.sample_observations_from_factors(f1, rs)), dtype=np.float64)
+            r2 = np.asarray(rep(data.sample_observations_from_factors(f2, rs)), dtype=np.float64)
+            x.append(np.mean(np.abs(r1 - r2), axis=0))
+            y.append(k)
+        return np.array(x), np.array(y)
+
+    x, y = points(num_train)
+    rs.randint(np.iinfo(np.int32).max)  # scikit-learn < 0.22's liblinear drew one seed from the RandomState
+    m = _liblinear_ovr().fit(x, y)
+    xe, ye = points(num_eval)
+    return {"train_accuracy": m.score(x, y), "eval_accuracy": m.score(xe, ye)}
+
+
+def modularity_explicitness_pipeline(data, rep, rs, num_train=10000, num_test=5000):
+    """``modularity_explicitness.compute_modularity_explicitness``."""
+    mus, ys = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    mt, yt = generate_batch_factor_code(data, rep, num_test, rs, 16)
+    tr, te = explicitness(mus, ys, mt, yt, _liblinear_ovr)
+    return {"modularity_score": float(modularity(mus, ys)), "explicitness_score_train": float(tr),
+            "explicitness_score_test": float(te)}
+
+
+def irs_pipeline(data, rep, rs, num_train=10000, q=0.99):
+    """``irs.compute_irs``."""
+    mus, ys = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    score, active = irs(mus, ys, diff_quantile=q)
+    return {"IRS": float(score), "num_active_dims": float(active)}
+
+
+def downstream_pipeline(data, rep, rs, sizes=(10, 100, 1000, 10000), num_test=5000):
+    """``downstream_task.compute_downstream_task`` with ``LogisticRegressionCV(Cs=10, cv=KFold(5))``."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import KFold
+    from sklearn.multiclass import OneVsRestClassifier
+
+    out = {}
+    for s in sizes:
+        mus, ys = generate_batch_factor_code(data, rep, s, rs, 16)
+        mt, yt = generate_batch_factor_code(data, rep, num_test, rs, 16)
+        acc = []
+        for i in range(ys.shape[0]):
+            m = OneVsRestClassifier(LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), scoring="accuracy"))
+            m.fit(mus.T, ys[i])
+            acc.append(np.mean(m.predict(mt.T) == yt[i]))
+        out[f"{s}:mean_test_accuracy"] = float(np.mean(acc))
+    return out
+
+
+def mig_pipeline(data, rep, rs, num_train=10000):
+    """``mig.compute_mig``."""
+    mus, ys = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    return {"discrete_mig": float(mig(mus, ys))}
+
+
+def sap_pipeline(data, rep, rs, num_train=10000, num_test=5000):
+    """``sap_score.compute_sap`` (discrete factors)."""
+    mus, ys = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    mt, yt = generate_batch_factor_code(data, rep, num_test, rs, 16)
+    return {"SAP_score": float(sap(mus, ys, mt, yt))}
+
+
+def unsupervised_pipeline(data, rep, rs, num_train=10000):
+    """``unsupervised_metrics.unsupervised_metrics``."""
+    mus, _ = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    return {k: float(v) for k, v in unsupervised(mus).items()}
+
+
+def dci_pipeline(data, rep, rs, num_train=10000, num_test=5000):
+    """``dci.compute_dci`` (one ``GradientBoostingClassifier`` per factor, seeded from ``rs``)."""
+    x, y = generate_batch_factor_code(data, rep, num_train, rs, 16)
+    xt, yt = generate_batch_factor_code(data, rep, num_test, rs, 16)
+    imp, tr, te = dci_importance(x, y, xt, yt, rs.randint(2**31 - 1, size=y.shape[0]))
+    d, c = dci_scores(imp)
+    return {"disentanglement": float(d), "completeness": float(c), "informativeness_train": float(tr),
+            "informativeness_test": float(te)}
+
+
+def factor_vae_pipeline(data, rep, rs, bs=64, num_train=10000, num_eval=5000, num_variance_estimate=10000):
+    """``factor_vae.compute_factor_vae``: a vote per batch of ``bs`` observations sharing one factor's value."""
+    def codes(obs):
+        return np.asarray(rep(obs), dtype=np.float64)
+
+    variance_codes = codes(data.sample_observations_from_factors(data.sample_factors(num_variance_estimate, rs), rs))
+
+    def votes(n):
+        vote_codes, labels = [], []
+        for _ in range(n):
+            k = rs.randint(data.num_factors)
+            f = data.sample_factors(bs, rs)
+            f[:, k] = f[0, k]
+            vote_codes.append(codes(data.sample_observations_from_factors(f, rs)))
+            labels.append(k)
+        return vote_codes, labels
+
+    tc, tl = votes(num_train)
+    ec, el = votes(num_eval)
+    tr, ev, active = factor_vae(variance_codes, tc, tl, ec, el, data.num_factors)
+    return {"train_accuracy": float(tr), "eval_accuracy": float(ev), "num_active_dims": int(active)}

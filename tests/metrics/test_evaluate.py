@@ -183,70 +183,28 @@ def numpy_rep(seed):
     return fn
 
 
-def test_dlib_dataset_mig_same_samples_as_reference(seed):
+def test_dlib_dataset_same_samples_as_reference(seed):
+    """disentanglement_lib-style datasets are called in the reference's order and batch sizes: the scores equal
+    the transcription's on the same RandomState (the benchmark's dlib-port peer)."""
     data, rep = FakeDlibData(), numpy_rep(seed)
-    got = pm.evaluate(rep, data, ["mig", "unsupervised"], seed=seed, options={"mig": {"num_train": 500},
-                                                                           "unsupervised": {"num_train": 300}})
-    mus, ys = ref.generate_batch_factor_code(data, rep, 500, np.random.RandomState(seed), 16)
-    assert got["mig"]["discrete_mig"] == pytest.approx(ref.mig(mus, ys), abs=1e-12)
-    mus, _ = ref.generate_batch_factor_code(data, rep, 300, np.random.RandomState(seed), 16)
-    want = ref.unsupervised(mus)["mutual_info_score"]
+    opts = {"mig": {"num_train": 500}, "unsupervised": {"num_train": 300}, "irs": {"num_train": 400},
+            "factor_vae": {"num_train": 40, "num_eval": 20, "num_variance_estimate": 200, "batch_size": 8},
+            "beta_vae": {"num_train": 60, "num_eval": 30, "batch_size": 8}}
+    got = pm.evaluate(rep, data, list(opts), seed=seed, options=opts)
+
+    def rs():
+        return np.random.RandomState(seed)
+
+    assert got["mig"]["discrete_mig"] == pytest.approx(ref.mig_pipeline(data, rep, rs(), 500)["discrete_mig"],
+                                                       abs=1e-12)
+    want = ref.unsupervised_pipeline(data, rep, rs(), 300)["mutual_info_score"]
     assert got["unsupervised"]["mutual_info_score"] == pytest.approx(want, abs=1e-12)
-
-
-def test_dlib_dataset_factor_vae_same_votes_as_reference(seed):
-    data, rep = FakeDlibData(), numpy_rep(seed)
-    opts = {"num_train": 40, "num_eval": 20, "num_variance_estimate": 200, "batch_size": 8}
-    got = pm.evaluate(rep, data, ["factor_vae"], seed=seed, options={"factor_vae": opts})["factor_vae"]
-    rs = np.random.RandomState(seed)
-    variance_codes = rep(data.sample(200, rs)[1])
-
-    def votes(num):
-        ks, codes = [], []
-        for _ in range(num):
-            k = rs.randint(data.num_factors)
-            f = data.sample_factors(8, rs)
-            f[:, k] = f[0, k]
-            ks.append(k)
-            codes.append(rep(data.sample_observations_from_factors(f, rs)))
-        return np.stack(codes), np.array(ks)
-
-    gv = np.var(variance_codes, axis=0, ddof=1)
-    tc, tk = votes(40)
-    ec, ek = votes(20)
-    tr, ev, nact = ref.factor_vae(variance_codes.astype(np.float64), tc.astype(np.float64), tk,
-                                  ec.astype(np.float64), ek, data.num_factors)
-    assert gv.shape == (5,)
-    assert (got["train_accuracy"], got["eval_accuracy"], got["num_active_dims"]) == pytest.approx((tr, ev, nact))
-
-
-def test_dlib_dataset_beta_vae_same_points_as_reference(seed):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.multiclass import OneVsRestClassifier
-
-    data, rep = FakeDlibData(), numpy_rep(seed)
-    got = pm.evaluate(rep, data, ["beta_vae"], seed=seed,
-                      options={"beta_vae": {"num_train": 60, "num_eval": 30, "batch_size": 8}})["beta_vae"]
-    rs = np.random.RandomState(seed)
-
-    def points(num):
-        labels, feats = [], []
-        for _ in range(num):
-            k = rs.randint(data.num_factors)
-            f1, f2 = data.sample_factors(8, rs), data.sample_factors(8, rs)
-            f2[:, k] = f1[:, k]
-            o1 = data.sample_observations_from_factors(f1, rs)
-            o2 = data.sample_observations_from_factors(f2, rs)
-            labels.append(k)
-            feats.append(np.mean(np.abs(rep(o1).astype(np.float64) - rep(o2)), axis=0))
-        return np.stack(feats), np.array(labels)
-
-    x, y = points(60)
-    rs.randint(np.iinfo(np.int32).max)  # scikit-learn < 0.22's liblinear draws one seed from the RandomState
-    model = OneVsRestClassifier(LogisticRegression(solver="liblinear")).fit(x, y)
-    xe, ye = points(30)
-    assert got["train_accuracy"] == pytest.approx(model.score(x, y), abs=1e-12)
-    assert got["eval_accuracy"] == pytest.approx(model.score(xe, ye), abs=1e-12)
+    # (the transcription takes IRS's deviations in the codes' float32, pydisent in float64)
+    assert got["irs"]["IRS"] == pytest.approx(ref.irs_pipeline(data, rep, rs(), 400)["IRS"], abs=1e-6)
+    fv = ref.factor_vae_pipeline(data, rep, rs(), bs=8, num_train=40, num_eval=20, num_variance_estimate=200)
+    assert got["factor_vae"] == pytest.approx(fv)
+    bv = ref.beta_vae_pipeline(data, rep, rs(), bs=8, num_train=60, num_eval=30)
+    assert got["beta_vae"] == pytest.approx(bv, abs=1e-12)
 
 
 def test_dlib_dataset_every_metric_runs(seed):

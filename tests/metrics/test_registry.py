@@ -130,6 +130,8 @@ def test_generator_view_is_seeded_and_checks_shapes(toy_metrics):
         Subject(generate=lambda z: z)
     with pytest.raises(TypeError, match="'encode' must be callable"):
         Subject(encode=3)
+    with pytest.raises(TypeError, match="argument 'subject' must be a callable"):
+        evaluate(42, None, [])
 
 
 def test_default_set_follows_what_the_subject_declares():
