@@ -23,6 +23,7 @@ from pydisent.metrics._estimators import (
 )
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import tree_guard
 
 INFORMATIVENESS = ("accuracy", "error")
 
@@ -87,6 +88,9 @@ def importance_matrix(codes, factors, codes_test, factors_test, *, fast: bool = 
     """Importance matrix ``(Z, F)`` and per-factor train/test accuracies of one boosted-tree classifier per
     factor (codes -> factor value), fitted in parallel threads. See :func:`dci`."""
     x, y, xt, yt = to_numpy(codes), to_numpy(factors), to_numpy(codes_test), to_numpy(factors_test)
+    # boosted trees are invariant to scaling a code: columns outside 2**-100..2**100 are moved by a power of
+    # two (exact) into float32's range, where scikit-learn's trees work (1e39 overflowed, 1e300 mis-binned)
+    x, xt = tree_guard(x, xt)
     check_two_classes(y)
     seed = seed_from(random_state)
     seeds = [None if seed is None else seed + k for k in range(y.shape[1])]

@@ -120,3 +120,21 @@ def test_dci_scores_hand_checked():
     # one factor / one code: documented value 1 where the reference divides by log(1) = 0
     assert disentanglement_completeness(np.array([[0.3], [0.7]]))[0] == 1.0
     assert disentanglement_completeness(np.array([[0.3, 0.7]]))[1] == 1.0
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_dci_extreme_scales(fast):
+    """Defects 7 and 16: trees are scale-free; 1e39 leaked scikit-learn's float32 message and fast DCI at
+    1e300 gave disentanglement 0.22 (1.0). Powers of two give the same trees (exactly)."""
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    want = pm.dci(C, F, fast=fast)
+    for s in (2.0**-1000, 2.0**130, 2.0**1000):
+        assert pm.dci(C * s, F, fast=fast) == want
+    for s in (1e-300, 1e39, 1e300):
+        got = pm.dci(C * s, F, fast=fast)
+        assert got["disentanglement"] == pytest.approx(want["disentanglement"], abs=0.02)
+        assert got["informativeness_test"] == pytest.approx(want["informativeness_test"], abs=0.02)

@@ -525,3 +525,40 @@ def test_cuda_backend_errors():
         t = torch.zeros(1, 2, 2)
         _C.distance_cuda(ref(t), ref(t), ref(t), ref(torch.zeros(0, dtype=torch.float64, device="cuda")),
                          metric_code("euclidean"), True, False, 0)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_extreme_largest_magnitudes(backend):
+    """Defect 4: 9e307 and largest magnitudes below ~5e-309 raised OverflowError in the rescaling."""
+    for v in (9e307, 1.7e308, 1e-309, 5e-324):
+        d = pairwise_distance(torch.tensor([[v], [0.0]], dtype=torch.float64), backend=backend)
+        assert float(d[0, 1]) == v and float(d[1, 0]) == v
+    d = pairwise_distance(torch.tensor([[3e-310, 4e-310], [0.0, 0.0]], dtype=torch.float64), backend=backend)
+    assert float(d[0, 1]) == pytest.approx(5e-310, rel=1e-3)  # subnormal inputs carry few bits
+
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tiny_points_beside_large(backend, dtype):
+    """Defect 5: d(1e-30, 0) beside a point at 1 was 0 (the squared difference underflowed float32)."""
+    tiny = 1e-30 if dtype == torch.float32 else 1e-300
+    x = torch.tensor([[1.0], [tiny], [0.0]], dtype=dtype)
+    d = pairwise_distance(x, backend=backend)
+    assert float(d[1, 2]) == pytest.approx(tiny, rel=5e-6)
+    pts = torch.tensor([[1.0, 2.0], [tiny, 2 * tiny], [0.0, tiny], [3.0, 4.0]], dtype=dtype)
+    small = pts[1:3].double().numpy() / tiny
+    got = pairwise_distance(pts, backend=backend).double().numpy()
+    np.testing.assert_allclose(got[1:3, 1:3], scipy_cdist(small, small) * tiny, rtol=5e-6)
+    np.testing.assert_allclose(got[0], scipy_cdist(pts[:1].double().numpy(), pts.double().numpy())[0], rtol=5e-6)
+    c = pairwise_distance(pts, metric="cosine", backend=backend)
+    assert float(c[0, 1]) == pytest.approx(0.0, abs=1e-6) and float(c[1, 2]) > 0.1
+
+
+def test_negative_stride_views_accepted():
+    """Defect 13: x[::-1] is a valid NumPy view (torch.from_numpy refuses negative strides)."""
+    a = np.random.default_rng(0).random((4, 3))
+    torch.testing.assert_close(pairwise_distance(a[::-1]), pairwise_distance(a[::-1].copy()))
+    torch.testing.assert_close(pairwise_distance(a[:, ::-1], a[::-2]), pairwise_distance(a[:, ::-1].copy(),
+                                                                                       a[::-2].copy()))

@@ -467,3 +467,26 @@ def test_cuda_matches_cpu_kernel(rng, dtype):
                 print(f"float32 k=64: largest eigenvalue error {err:.2e} of the largest (allowed {atol:.0e})")
             assert_same_subspaces(e1, v1, e2, atol if dtype == torch.float32 else 1e-12)
             torch.testing.assert_close(m2.cpu(), m1, rtol=1e-6, atol=1e-6)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_pca_negative_strides_grad_and_extremes(backend):
+    """Defects 13, 15 and 23: negative-stride views accepted; grad dropped on every backend; extreme
+    magnitudes computed exactly (powers of two) or one ValueError when the covariance is unrepresentable."""
+    a = np.random.default_rng(0).random((2, 6, 3))
+    m0, e0, _ = batched_pca(a[::-1].copy(), backend=backend)
+    m1, e1, _ = batched_pca(a[::-1], backend=backend)
+    torch.testing.assert_close(m0, m1)
+    torch.testing.assert_close(e0, e1)
+    t = torch.rand(2, 6, 3, requires_grad=True)
+    assert not any(o.requires_grad for o in batched_pca(t, eigenvectors=True, backend=backend))
+    m_ref, e_ref, _ = batched_pca(a, backend=backend)
+    for s in (2.0**-600, 2.0**500):
+        m, e, _ = batched_pca(a * s, backend=backend)
+        torch.testing.assert_close(m, m_ref * s)
+        torch.testing.assert_close(e, e_ref * s * s)
+    for x in (a * 1e160, (a * 1e30).astype(np.float32)):
+        with pytest.raises(ValueError, match="'x'.*overflows"):
+            batched_pca(x, backend=backend)

@@ -523,3 +523,32 @@ def test_cuda_matches_cpu(rng):
         assert_identical(g, vietoris_rips(x, metric="manhattan"))
     with pytest.raises(ValueError, match="points_or_distances.*NaN or infinite"):
         vietoris_rips(torch.full((5, 2), float("nan"), device="cuda"))
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_rips_views_grad_and_huge_thresholds():
+    """Defects 13, 14, 18: negative-stride views, requires_grad tensors, integer thresholds beyond float."""
+    a = np.random.default_rng(0).random((10, 3))
+    want = vietoris_rips(a[::-1].copy())
+    got = vietoris_rips(a[::-1])
+    for d0, d1 in zip(want.dgms, got.dgms):
+        np.testing.assert_array_equal(d0, d1)
+    t = torch.tensor(a, dtype=torch.float32, requires_grad=True)
+    for d0, d1 in zip(vietoris_rips(t).dgms, vietoris_rips(t.detach()).dgms):
+        np.testing.assert_array_equal(d0, d1)
+    for d0, d1 in zip(vietoris_rips(a, threshold=10**400).dgms, vietoris_rips(a).dgms):
+        np.testing.assert_array_equal(d0, d1)
+
+
+def test_rips_infinite_distances_validated():
+    """Defect 19: [[0, inf], [5, 0]] passed the symmetry check (tolerance relative to inf) and an
+    all-inf off-diagonal matrix warned "invalid value in subtract"."""
+    import warnings
+
+    with pytest.raises(ValueError, match="symmetric"):
+        vietoris_rips(np.array([[0, np.inf], [5.0, 0]]), distances=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = vietoris_rips(np.where(np.eye(3) > 0, 0.0, np.inf), distances=True)
+    assert len(got.dgms[0]) == 3 and np.isinf(got.dgms[0][:, 1]).all()
