@@ -22,6 +22,9 @@ COMMANDS = ("info", "evaluate", "listing", "train", "demo", "compare", "report",
 # What a user can cause (a wrong name, value, path or file): reported as a usage error, no traceback.
 USER_ERRORS = (ValueError, TypeError, LookupError, OSError, MemoryError, ImportError)
 
+# What a user can cause (a wrong name, value, path or file): reported as a usage error, no traceback.
+USER_ERRORS = (ValueError, TypeError, LookupError, OSError, MemoryError, ImportError)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pydisent", description=__doc__.splitlines()[0])

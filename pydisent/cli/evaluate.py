@@ -63,16 +63,9 @@ def add_parser(sub) -> None:
 
 
 def _check_device(device):
-    if device is None:
-        return
-    import torch
+    from pydisent._validation import check_device
 
-    try:
-        dev = torch.device(device)
-    except RuntimeError:
-        raise UserError(f"argument '--device': {device!r} is not a device (cpu, cuda, cuda:1, ...)") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"argument '--device': {device!r} requested but no CUDA device is available")
+    check_device(device, "--device")
 
 
 def _models(args) -> list:
