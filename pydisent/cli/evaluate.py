@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from pydisent.cli._common import UserError, log, parse_assignments, positive_int, print_json, seed_int
@@ -105,11 +106,12 @@ def _baselines(args, dataset) -> list:
 
 
 def run(args) -> int:
+    import pydisent.metrics as pm
     from pydisent import provenance
     from pydisent.report import resolve_dataset
     from pydisent.report.pipeline import evaluate_subject
     from pydisent.report.runs import Subject
-    from pydisent.report.scoring import resolve_metrics, score
+    from pydisent.report.scoring import metric_subject, resolve_metrics
 
     _check_device(args.device)
     if args.batch_size < 1:
@@ -144,7 +146,8 @@ def run(args) -> int:
         names = [n for n in per[0] if all(n in p for p in per)]
     stray = sorted(set(options) - set(names))
     if stray:
-        raise UserError(f"argument '--set' names metrics that were not requested: {', '.join(stray)}")
+        raise UserError(f"argument '--set' names metrics that are not scored: {', '.join(stray)} "
+                        f"(scored: {', '.join(names)})")
     results, timings, folders = {}, {}, {}
     for sub in subjects:
         log(args, f"scoring {sub.label} on {info['name']} ({len(names)} metrics)")
@@ -154,11 +157,13 @@ def run(args) -> int:
             doc = evaluate_subject(sub, dataset, info, names, write_report=not args.no_report, **common)
             folders[sub.label] = doc["paths"]
             log(args, f"{sub.label}: wrote {', '.join(doc['paths'].values())}")
-        else:
-            doc = score(sub, dataset, names, **common)
-            if doc["status"] != "complete":
-                raise KeyboardInterrupt
-        results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
+            results[sub.label], timings[sub.label] = doc["results"], sum(doc["seconds"].values())
+        else:  # the table only: pydisent.metrics.evaluate itself, one progress line per metric
+            t0 = time.perf_counter()
+            results[sub.label] = pm.evaluate(metric_subject(sub), dataset, names, seed=args.seed, device=args.device,
+                                             batch_size=args.batch_size, options=options, progress=not args.quiet,
+                                             fast=args.fast, cache_codes=not args.no_cache)
+            timings[sub.label] = time.perf_counter() - t0
     payload = {"dataset": info["name"], "dataset_kwargs": info["kwargs"], "seed": args.seed, "fast": args.fast,
                "metrics": names, "options": options, "results": results, "seconds": timings,
                "folders": folders, "provenance": provenance(args.device)}
