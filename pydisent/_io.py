@@ -22,11 +22,11 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
-__all__ = ["check_output_path", "atomic_write", "atomic_open", "atomic_path", "to_json", "write_json",
-           "json_safe"]
+__all__ = ["atomic_open", "atomic_path", "atomic_write", "check_output_path", "json_safe", "to_json", "write_json"]
 
 
 def _umask() -> int:
