@@ -4,6 +4,7 @@ disentanglement_lib, with the per-factor boosted-tree fits run in parallel."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -11,6 +12,7 @@ import torch
 from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
 from pydisent.metrics._estimators import (
+    InternalsMismatch,
     _forest_tables,
     gbt_replay,
     gradient_boosting,
@@ -63,11 +65,19 @@ def _fit_factor(args):
     if fast:
         # The importance pass replays every training prediction (reused for the training accuracy); the
         # compiled replay predicts the test points too, in one pass instead of a Python call per tree.
-        tables = _forest_tables(model)
-        imp, raw = gradient_importance(model, x, y, return_raw=True, tables=tables)
-        train_pred = predict_from_raw(model, raw)
-        replayed = gbt_replay(model, xt, tables=tables)
-        test_pred = model.predict(xt) if replayed is None else predict_from_raw(model, replayed[0])
+        try:
+            tables = _forest_tables(model)
+            imp, raw = gradient_importance(model, x, y, return_raw=True, tables=tables)
+            train_pred = predict_from_raw(model, raw)
+            test_pred = predict_from_raw(model, gbt_replay(model, xt, tables=tables)[0])
+        except InternalsMismatch as e:
+            # Public API only: the importance by its definition's own estimator, the accuracies from the
+            # fitted model's predict. Slower, never a wrong number.
+            warnings.warn(f"dci(fast=True): the compiled tree replay cannot read this model ({e}); using "
+                          "GradientBoostingClassifier.feature_importances_ and the model's predict instead "
+                          "(public scikit-learn API, slower)", RuntimeWarning, stacklevel=2)
+            imp = np.abs(gradient_boosting(seed).fit(x, y).feature_importances_)
+            train_pred, test_pred = model.predict(x), model.predict(xt)
     else:
         imp, train_pred, test_pred = np.abs(model.feature_importances_), model.predict(x), model.predict(xt)
     return imp, float(np.mean(train_pred == y)), float(np.mean(test_pred == yt))

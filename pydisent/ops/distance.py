@@ -38,7 +38,7 @@ import math
 
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._memory import check_memory
 from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
@@ -132,7 +132,8 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     else:
         out = X.new_empty(shape)
         if backend == "cpu":
-            _C.distance_cpu(ref(X), ref(Y), ref(out), metric, symmetric, condensed, "auto", False)
+            code = _distance_metric.code(metric)
+            _C.distance_cpu(ref(X), ref(Y), ref(out), code, symmetric, condensed, "auto", False)
         else:
             _run_cuda(X, Y, out, metric, symmetric, condensed)
     if e != 0 and metric != "cosine":
@@ -300,7 +301,8 @@ def _run_cuda(X, Y, out, metric, symmetric, condensed):
     with torch.cuda.device(X.device):
         B, n, m = X.shape[0], X.shape[1], Y.shape[1]
         norms = torch.empty(B * (n + m) if metric == "cosine" else 0, dtype=torch.float64, device=X.device)
-        _C.distance_cuda(ref(X), ref(Y), ref(out), ref(norms), metric, symmetric, condensed, stream_of(X))
+        _C.distance_cuda(ref(X), ref(Y), ref(out), ref(norms), _distance_metric.code(metric), symmetric, condensed,
+                         stream_of(X))
 
 
 def _finish(D: torch.Tensor, metric: str, d: int, symmetric: bool, condensed: bool) -> torch.Tensor:

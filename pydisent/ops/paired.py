@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._validation import as_tensor, check_backend, check_finite, check_float, check_same_device
 
@@ -84,7 +84,7 @@ def _paired(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str, pa
                 out = out / x.shape[1] if x.shape[1] else out
         return out.reshape(shape)
     x = x.contiguous()
-    code = PAIR_METRICS.index(metric)
+    code = _distance_metric.code(metric)
     if path == "cuda":
         _C.paired_distance_cuda(ref(x), ref(ia), ref(ib), ref(out), code, stream_of(x))
     else:

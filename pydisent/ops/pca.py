@@ -133,10 +133,16 @@ def _pca_kernel(x, mask, unbiased, eigenvectors, path):
     args = (ref(x), None if mask is None else ref(mask), ref(mean), ref(evals), None if evecs is None else ref(evecs),
             unbiased)
     if path == "cuda":
-        _C.pca_cuda(*args, stream_of(x))
-        # the kernel cannot raise: a covariance that overflows float64 shows up as non-finite output
-        if not bool(torch.isfinite(evals).all()):
+        # the kernel reports back through `status` (first unconverged cloud, first non-finite covariance,
+        # B for none); reading it synchronises, and the errors are the CPU kernel's
+        status = torch.full((2,), B, dtype=torch.int64, device=x.device)
+        _C.pca_cuda(*args, ref(status), stream_of(x))
+        unconverged, not_finite = status.tolist()
+        if not_finite < B or not bool(torch.isfinite(evals).all()):
             raise ValueError("argument 'x' has values whose covariance overflows (non-finite eigenvalues)")
+        if unconverged < B:
+            raise ValueError(f"batched_pca: the eigensolver did not converge for cloud {unconverged} "
+                             "(argument 'x' has extreme values?)")
     else:
         _C.pca_cpu(*args)
     return mean, evals, evecs

@@ -16,13 +16,15 @@ import warnings
 import numpy as np
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._memory import check_memory, resolve_budget
 from pydisent._validation import Interval, as_tensor, check, check_backend, check_bool, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
-METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
+# accepted names -> the kernels' metric code (pydisent/_distance_metric.py, csrc/common/metric.h)
+METRICS = {name: _distance_metric.code(name)
+           for name in ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev")}
 SUPPORTED_MAXDIM = (0, 1)
 _ARG = "points_or_distances"
 RIPS_BACKENDS = ("auto", "cpu", "cuda", "reference")
@@ -176,13 +178,13 @@ def _check_threshold(threshold) -> float:
     return check(threshold, "threshold", Interval(float, 0, None, inf=True))
 
 
-def _check_metric(metric, distances: bool) -> int:
+def _check_metric(metric, distances: bool) -> _C.DistanceMetric:
     if not isinstance(metric, str):
         raise TypeError(f"argument 'metric' must be a string, got {type(metric).__name__}")
     key = metric.lower()
     if key not in METRICS:
         raise ValueError(f"argument 'metric' must be one of {sorted(METRICS)}, got {metric!r}")
-    if distances and METRICS[key] != 0:
+    if distances and METRICS[key] != _C.DistanceMetric.euclidean:
         raise ValueError("argument 'metric' applies to point input only; with distances=True the "
                          "matrix already holds the distances (leave metric='euclidean')")
     return METRICS[key]
@@ -297,7 +299,7 @@ def _unpack(raw: dict, count: int, maxdim: int, generators: bool) -> list[Diagra
     return out
 
 
-def _run_reference(clouds, distances: bool, metric: int, maxdim: int, threshold: float,
+def _run_reference(clouds, distances: bool, metric, maxdim: int, threshold: float,
                    generators: bool) -> list[Diagrams]:
     from pydisent.topology._reference import distance_matrix, rips_reference
 

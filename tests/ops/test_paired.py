@@ -126,15 +126,15 @@ def test_paired_distance_bad_input():
     out = torch.empty(1, dtype=torch.float64)
     i0, i9 = torch.tensor([0]), torch.tensor([9])
     with pytest.raises(ValueError, match="out of range"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i9), ref(out), 3)
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i9), ref(out), _C.DistanceMetric.mse)
     with pytest.raises(TypeError, match="'index_a' must have dtype int64"):
-        _C.paired_distance_cpu(ref(x), ref(i0.int()), ref(i0), ref(out), 3)
+        _C.paired_distance_cpu(ref(x), ref(i0.int()), ref(i0), ref(out), _C.DistanceMetric.mse)
     with pytest.raises(TypeError, match="'out' must have dtype float64"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out.float()), 3)
-    with pytest.raises(ValueError, match="'metric' must be 0"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out), 7)
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out.float()), _C.DistanceMetric.mse)
+    with pytest.raises(ValueError, match="'metric' of paired_distance must be one of manhattan"):
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out), _C.DistanceMetric.cosine)
     with pytest.raises(ValueError, match="'x' must have 2 dimensions"):
-        _C.paired_distance_cpu(ref(x[0]), ref(i0), ref(i0), ref(out), 3)
+        _C.paired_distance_cpu(ref(x[0]), ref(i0), ref(i0), ref(out), _C.DistanceMetric.mse)
 
 
 # ---- issue 15 regressions -------------------------------------------------------------------------
