@@ -29,6 +29,15 @@ def test_train_is_callable_from_the_package(tmp_path):
     assert cfg["pydisent_version"] == pydisent.__version__ and cfg["latent_dim"] == 4
 
 
+def test_import_pydisent_stays_cheap():
+    import subprocess
+    import sys
+
+    code = ("import sys, pydisent; assert 'pydisent.train' not in sys.modules and 'pydisent.models' not in "
+            "sys.modules, sorted(m for m in sys.modules if m.startswith('pydisent'))")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
 def test_seeded_runs_repeat_and_differ(tmp_path):
     a = T.train("beta_vae", "xysquares", steps=4, seed=3, **KW)
     b = T.train("beta_vae", "xysquares", steps=4, seed=3, **KW)
