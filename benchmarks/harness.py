@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -113,7 +112,8 @@ def run_cases(cases, *, suite: str, device: str, warmup: int = 1, repeats: int =
         stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         dev = "cuda" if device.startswith("cuda") else "cpu"
         path = out_dir / f"{suite}{('-' + tag) if tag else ''}-{dev}-{stamp}.json"
-        with open(path, "w") as f:
-            json.dump({"suite": suite, "machine": machine_info(device), "rows": rows}, f, indent=1)
+        from pydisent._io import write_json
+
+        write_json(path, {"suite": suite, "machine": machine_info(device), "rows": rows})
         print(f"# wrote {path}")
     return rows

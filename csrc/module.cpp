@@ -4,6 +4,8 @@
 #include <pybind11/stl.h>
 
 #include "common/check.h"
+#include "common/cpu.h"
+#include "common/metric.h"
 #include "common/registry.h"
 #include "common/tensor.h"
 
@@ -33,6 +35,16 @@ PYBIND11_MODULE(_C, m) {
       .value("uint8", pydisent::DType::UInt8)
       .value("bool", pydisent::DType::Bool);
 
+  // The one metric vocabulary of every kernel family (common/metric.h); pydisent/_distance_metric.py
+  // maps names and aliases onto it.
+  py::enum_<pydisent::DistanceMetric>(m, "DistanceMetric")
+      .value("euclidean", pydisent::DistanceMetric::Euclidean)
+      .value("sqeuclidean", pydisent::DistanceMetric::SqEuclidean)
+      .value("manhattan", pydisent::DistanceMetric::Manhattan)
+      .value("chebyshev", pydisent::DistanceMetric::Chebyshev)
+      .value("cosine", pydisent::DistanceMetric::Cosine)
+      .value("mse", pydisent::DistanceMetric::Mse);
+
   // dynamic_attr: Python sets ref._owner = tensor so a temporary tensor outlives the kernel call.
   py::class_<pydisent::TensorRef>(m, "TensorRef", py::dynamic_attr(),
                                   "Non-owning view of a torch tensor: pointer, dtype, device, shape, strides")
@@ -59,6 +71,7 @@ PYBIND11_MODULE(_C, m) {
   pydisent::register_distance(m);
   pydisent::register_persistence(m);
   pydisent::register_pca(m);
+  pydisent::register_paired(m);
   pydisent::register_render(m);
   pydisent::register_trees(m);
   pydisent::register_rank(m);

@@ -1,3 +1,3 @@
-from pydisent.cli import main
+from pydisent.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

@@ -91,6 +91,8 @@ def build_info() -> dict:
     info = {
         "compiler": _C.compiler(),
         "openmp_threads": _C.omp_max_threads(),
+        # CPU instruction-set level the kernels run (csrc/common/cpu.h; "generic" under PYDISENT_CPU_GENERIC=1)
+        "cpu_variant": _C.cpu_variants()["selected"],
         "built_with_cuda": bool(_C.has_cuda()),
         "cuda_runtime": _C.cuda_runtime_version() or None,
         "cuda_devices": _C.cuda_device_count(),

@@ -107,7 +107,10 @@ class Interval:
         else:
             if not isinstance(value, (numbers.Real, np.floating, np.integer)):
                 raise TypeError(f"argument '{name}' must be a real number, got {type(value).__name__}")
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond float range (10**400) is beyond every bound
+                value = math.inf if value > 0 else -math.inf
             if math.isnan(value) or (math.isinf(value) and not (self.inf and value > 0)):
                 raise ValueError(f"argument '{name}' must be {self.describe()}, got {value}")
             if math.isinf(value):
@@ -152,7 +155,12 @@ def as_tensor(x, name: str, *, dtype: torch.dtype | None = None, device=None) ->
     elif isinstance(x, np.ndarray):
         if x.dtype == object:
             raise TypeError(f"argument '{name}' must be a numeric array, got an object array")
-        t = torch.from_numpy(x.copy() if not x.flags.writeable else x)  # torch needs a writable buffer
+        if x.dtype.kind not in "biufc":
+            raise TypeError(f"argument '{name}' must be a numeric array, got dtype {x.dtype}")
+        # torch needs a writable buffer and non-negative strides (x[::-1] is a valid view): copy those
+        if not x.flags.writeable or any(s < 0 for s in x.strides):
+            x = x.copy()
+        t = torch.from_numpy(x)
     else:
         try:
             t = torch.as_tensor(np.asarray(x))
@@ -189,3 +197,29 @@ def check_same_device(*pairs: tuple[str, torch.Tensor]) -> None:
     if len(devices) > 1:
         desc = ", ".join(f"'{n}' on {t.device}" for n, t in pairs)
         raise ValueError(f"arguments must be on the same device: {desc}")
+
+
+def check_device(device, name: str = "device") -> torch.device | None:
+    """``device`` (None, a string or a ``torch.device``) as a ``torch.device`` this torch can use.
+
+    ``ValueError`` naming ``name`` for a string torch does not parse, or a CUDA device on a torch without a
+    usable GPU (torch itself would raise an ``AssertionError`` at the first allocation, minutes later).
+    """
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"argument '{name}' must be a device string such as 'cpu' or 'cuda', "
+                        f"got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError, TypeError):
+        raise ValueError(f"argument '{name}' must be a torch device such as 'cpu', 'cuda' or 'cuda:1', "
+                         f"got {device!r}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"argument '{name}' must be a usable device, got {str(device)!r}: this torch has no "
+                             f"usable CUDA GPU (torch.cuda.is_available() is False)")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"argument '{name}' must be a usable device, got {str(device)!r}: only "
+                             f"{torch.cuda.device_count()} CUDA device(s) are visible")
+    return dev

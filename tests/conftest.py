@@ -9,6 +9,21 @@ from pydisent._dispatch import cuda_available
 
 HAS_CUDA = cuda_available()
 
+try:  # property tests (hypothesis, in the `test` extra): one profile for CI, one for hunting bugs
+    from hypothesis import HealthCheck, settings
+
+    # "ci" (default): derandomised (a fixed seed derived from each test), sized so that every property test
+    # together takes well under 3 minutes on 2 cores; no example database, so runs never differ.
+    settings.register_profile("ci", derandomize=True, max_examples=25, deadline=None, database=None,
+                              print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+    # "thorough": fresh random seeds each run, many more examples (README, "Testing"):
+    #   HYPOTHESIS_PROFILE=thorough python -m pytest -q tests -k properties
+    settings.register_profile("thorough", derandomize=False, max_examples=400, deadline=None, print_blob=True,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # the property-test modules skip themselves with a message (importorskip)
+    pass
+
 
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason="needs a CUDA GPU and a CUDA build of pydisent")

@@ -8,6 +8,7 @@ void register_info(pybind11::module_& m);
 void register_distance(pybind11::module_& m);
 void register_persistence(pybind11::module_& m);
 void register_pca(pybind11::module_& m);
+void register_paired(pybind11::module_& m);
 void register_render(pybind11::module_& m);
 void register_trees(pybind11::module_& m);
 void register_rank(pybind11::module_& m);

@@ -13,20 +13,20 @@
 
 #include "common/tensor.h"
 
-// The AVX2 and AVX-512 kernels are built with GCC's per-file target pragma (x86-64 only); other
-// compilers and architectures get the portable kernel alone.
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__CUDACC__) && !defined(__INTEL_COMPILER)
+#include "common/cpu.h"
+#include "common/metric.h"
+
+// The AVX2 and AVX-512 kernels are whole files compiled under common/cpu.h's target pragmas (GCC on
+// x86-64); other compilers and architectures get the portable kernel alone.
+#if defined(PYDISENT_X86_VARIANTS) && defined(__GNUC__) && !defined(__clang__) && !defined(__INTEL_COMPILER)
 #define PYDISENT_DISTANCE_X86_ISAS 1
 #endif
 
 namespace pydisent {
 namespace distance {
 
-enum class Metric : int { Euclidean = 0, SqEuclidean = 1, Manhattan = 2, Chebyshev = 3, Cosine = 4, Mse = 5 };
-
-Metric parse_metric(const std::string& name);
-const char* metric_name(Metric m);
+// The shared metric vocabulary of common/metric.h (every metric it has is supported here).
+using Metric = DistanceMetric;
 
 struct DistanceJob {
   Metric metric = Metric::Euclidean;
@@ -47,7 +47,7 @@ struct DistanceJob {
 // Validates the TensorRefs (rank 3, float32/float64, one dtype, one device of the expected kind,
 // matching batch and feature sizes, output shape, contiguous output, non-negative strides) and
 // returns the job. `on_cuda` selects which device kind the tensors must live on.
-DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& out, const std::string& metric,
+DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& out, Metric metric,
                      bool symmetric, bool condensed, bool on_cuda);
 
 #if defined(__CUDACC__)
@@ -71,7 +71,8 @@ int run_cpu_avx512(const DistanceJob& job);
 
 // The instruction sets this build has kernels for and this CPU supports, best first ("generic" last).
 std::vector<std::string> cpu_isas();
-// Runs the job on the CPU with `isa` ("auto" = best supported); throws on an unsupported isa.
+// Runs the job on the CPU with `isa` ("auto" = cpu::isa(): the best supported, or generic when
+// PYDISENT_CPU_GENERIC=1); throws on an unsupported isa.
 void run_cpu(const DistanceJob& job, const std::string& isa);
 // Checks that every entry of x (and y, unless symmetric) is finite; throws ValueError naming it.
 void check_finite_cpu(const DistanceJob& job);

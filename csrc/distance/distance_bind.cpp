@@ -23,7 +23,7 @@ void run_cuda(const DistanceJob&, double*, std::uintptr_t) {
 void register_distance(py::module_& m) {
   m.def(
       "distance_cpu",
-      [](const TensorRef& x, const TensorRef& y, const TensorRef& out, const std::string& metric, bool symmetric,
+      [](const TensorRef& x, const TensorRef& y, const TensorRef& out, DistanceMetric metric, bool symmetric,
          bool condensed, const std::string& isa, bool check_finite) {
         const auto job = distance::make_job(x, y, out, metric, symmetric, condensed, /*on_cuda=*/false);
         if (check_finite) distance::check_finite_cpu(job);
@@ -38,7 +38,7 @@ void register_distance(py::module_& m) {
   m.def(
       "distance_cuda",
       [](const TensorRef& x, const TensorRef& y, const TensorRef& out, const TensorRef& norms,
-         const std::string& metric, bool symmetric, bool condensed, std::uintptr_t stream) {
+         DistanceMetric metric, bool symmetric, bool condensed, std::uintptr_t stream) {
 #ifndef PYDISENT_WITH_CUDA
         distance::run_cuda(distance::DistanceJob{}, nullptr, stream);
 #else

@@ -14,15 +14,6 @@ namespace pydisent {
 namespace distance {
 
 namespace {
-struct MetricName {
-  const char* name;
-  Metric metric;
-};
-constexpr MetricName kMetrics[] = {
-    {"euclidean", Metric::Euclidean}, {"sqeuclidean", Metric::SqEuclidean}, {"manhattan", Metric::Manhattan},
-    {"chebyshev", Metric::Chebyshev}, {"cosine", Metric::Cosine},           {"mse", Metric::Mse},
-};
-
 std::string shape_str(const TensorRef& t) {
   std::string s = "(";
   for (size_t i = 0; i < t.shape.size(); ++i) s += (i ? ", " : "") + std::to_string(t.shape[i]);
@@ -48,24 +39,14 @@ bool all_finite(const T* base, int64_t B, int64_t rows, int64_t d, int64_t s_b, 
 }
 }  // namespace
 
-Metric parse_metric(const std::string& name) {
-  for (const auto& m : kMetrics)
-    if (name == m.name) return m.metric;
-  std::string known;
-  for (const auto& m : kMetrics) known += std::string(known.empty() ? "" : ", ") + m.name;
-  throw ValueError(detail::concat("argument 'metric' must be one of ", known, "; got '", name, "'"));
-}
-
-const char* metric_name(Metric metric) {
-  for (const auto& m : kMetrics)
-    if (m.metric == metric) return m.name;
-  return "unknown";
-}
-
-DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& out, const std::string& metric,
+DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& out, Metric metric,
                      bool symmetric, bool condensed, bool on_cuda) {
   DistanceJob job;
-  job.metric = parse_metric(metric);
+  check_metric(metric,
+               {Metric::Euclidean, Metric::SqEuclidean, Metric::Manhattan, Metric::Chebyshev, Metric::Cosine,
+                Metric::Mse},
+               "distance");
+  job.metric = metric;
   check_rank(x, "x", 3);
   check_rank(y, "y", 3);
   check_float(x, "x");
@@ -132,10 +113,9 @@ DistanceJob make_job(const TensorRef& x, const TensorRef& y, const TensorRef& ou
 std::vector<std::string> cpu_isas() {
   std::vector<std::string> isas;
 #if defined(PYDISENT_DISTANCE_X86_ISAS)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    isas.emplace_back("avx512");
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isas.emplace_back("avx2");
+  const cpu::Isa host = cpu::host_isa();
+  if (host >= cpu::Isa::Avx512) isas.emplace_back("avx512");
+  if (host >= cpu::Isa::Avx2) isas.emplace_back("avx2");
 #endif
   isas.emplace_back("generic");
   return isas;
@@ -143,7 +123,13 @@ std::vector<std::string> cpu_isas() {
 
 void run_cpu(const DistanceJob& job, const std::string& isa) {
   const auto isas = cpu_isas();
-  std::string chosen = isa == "auto" ? isas.front() : isa;
+  std::string chosen = isa;
+  if (isa == "auto") {  // the level cpu::isa() chooses, capped by the kernels this build has
+    const std::string want = cpu::isa_name(cpu::isa());
+    chosen = "generic";
+    for (const auto& s : isas)
+      if (s == want) chosen = want;
+  }
   bool supported = false;
   for (const auto& s : isas) supported = supported || s == chosen;
   if (!supported) {

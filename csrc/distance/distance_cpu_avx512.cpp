@@ -11,8 +11,7 @@
 #include "distance/distance.h"
 
 #if defined(PYDISENT_DISTANCE_X86_ISAS)
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
+PYDISENT_BEGIN_TARGET_AVX512
 #define PD_VBYTES 64
 #ifndef PD_ROWS
 #define PD_ROWS 8
@@ -22,5 +21,5 @@
 #endif
 #define PD_RUN_FN run_cpu_avx512
 #include "distance/distance_kernel.inl"
-#pragma GCC pop_options
+PYDISENT_END_TARGET
 #endif

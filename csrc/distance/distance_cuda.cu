@@ -20,6 +20,7 @@
 
 #include "common/check.h"
 #include "common/cuda_check.h"
+#include "common/dispatch.h"
 #include "distance/distance.h"
 
 namespace pydisent {
@@ -304,11 +305,7 @@ void run_cuda(const DistanceJob& job, double* norms, std::uintptr_t stream) {
   PYDISENT_CHECK(job.device >= 0, "argument 'x' must be a CUDA tensor for the CUDA kernel");
   if (job.B == 0 || job.n == 0 || job.m == 0) return;
   DeviceGuard guard(job.device);
-  if (job.dtype == DType::Float64) {
-    launch<double>(job, norms, as_stream(stream));
-  } else {
-    launch<float>(job, norms, as_stream(stream));
-  }
+  PYDISENT_DISPATCH_FLOATING_TYPES(job.dtype, "distance_cuda", [&] { launch<scalar_t>(job, norms, as_stream(stream)); });
 }
 
 }  // namespace distance

@@ -38,37 +38,9 @@ struct PcaArgs {
 void pca_validate(const PcaArgs& a, bool cuda);
 
 void pca_cpu(const PcaArgs& a);
-void pca_cuda(const PcaArgs& a, std::uintptr_t stream);
-
-}  // namespace pydisent
-
-namespace pydisent {
-
-// Distances of sampled pairs of rows (the metrics' triplet distances): out[p] = d(x[ia[p]], x[ib[p]])
-// for x (n, D) float32/float64 contiguous, ia/ib (P,) int64, out (P,) float64. Every pair is reduced
-// by the same code path in the same order, so a pair measured twice ((a, b) and (b, a), or two copies
-// of one row) gives bit-identical results: ties stay ties, which rank statistics depend on.
-enum class PairMetric : int { Manhattan = 0, Euclidean = 1, SqEuclidean = 2, Mse = 3 };
-
-struct PairArgs {
-  TensorRef x, ia, ib, out;
-  PairMetric metric = PairMetric::Euclidean;
-};
-
-void pairs_validate(const PairArgs& a, bool cuda);
-void paired_distance_cpu(const PairArgs& a);
-void paired_distance_cuda(const PairArgs& a, std::uintptr_t stream);
-
-// Mean squared difference of sampled pairs of uint8 images, per-channel weighted: for x (n, D) uint8
-// with channels interleaved (D = pixels * C, channel of element k = k % C) and weights (C,) float64,
-// out[p] = sum_c weights[c] * S_c / D with S_c = sum over channel-c elements of (a_k - b_k)^2, an exact
-// integer. With weights[c] = (1 / (255 std_c))^2 this is the MSE of the float images (x / 255 - mean_c) / std_c
-// without rounding the images first. A pair measured twice gives bit-identical results.
-struct ImagePairArgs {
-  TensorRef x, ia, ib, weights, out;
-};
-
-void image_pairs_validate(const ImagePairArgs& a);
-void paired_image_mse_cpu(const ImagePairArgs& a);
+// `status` (2,) int64 on x's device, filled with B by the caller: the kernel lowers entry 0 to the first
+// cloud whose Jacobi iteration did not converge and entry 1 to the first whose covariance is not
+// finite; the caller reads it after the launch and raises as pca_cpu does.
+void pca_cuda(const PcaArgs& a, const TensorRef& status, std::uintptr_t stream);
 
 }  // namespace pydisent

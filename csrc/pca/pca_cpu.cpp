@@ -18,6 +18,7 @@
 
 #include "common/check.h"
 #include "common/cpu.h"
+#include "common/dispatch.h"
 #include "pca/pca.h"
 
 namespace pydisent {
@@ -29,8 +30,7 @@ constexpr int kMax = static_cast<int>(kPcaMaxDim);
 // tridiagonal T = Q^T A Q with diagonal d[0..n-1] and sub-diagonal e[0..n-2] (e[n-1] = 0). When `q`
 // is given it receives Q (row-major n x n). Householder vector j is kept in row j right of the
 // diagonal (the mirror of the column it annihilates, no longer needed), its scaling in beta[j].
-PYDISENT_CLONES
-void tridiagonalize(double* a, int n, double* d, double* e, double* q, double* beta) {
+PYDISENT_VARIANT_BODY void tridiagonalize_body(double* a, int n, double* d, double* e, double* q, double* beta) {
   alignas(64) double p[kMax], w[kMax];
   for (int j = 0; j + 2 < n; ++j) {
     const int lo = j + 1;  // the reflector acts on indices lo..n-1
@@ -95,6 +95,7 @@ void tridiagonalize(double* a, int n, double* d, double* e, double* q, double* b
     }
   }
 }
+PYDISENT_CPU_VARIANTS(void, tridiagonalize, (double* a, int n, double* d, double* e, double* q, double* beta), (a, n, d, e, q, beta))
 
 // Implicit symmetric QR with Wilkinson shifts on a tridiagonal (d, e), one Givens rotation at a time
 // (Golub & Van Loan, algorithm 8.3.2, bulge chasing). Each rotation is a chain of dependent sqrt,
@@ -200,8 +201,7 @@ struct QrLane {
 constexpr int kChunk = 64;
 
 // Lower triangle of the Gram matrix of the rows of xt (n rows of length cnt, stride kChunk), added to a.
-PYDISENT_CLONES
-void gram_lower_add(const double* xt, int n, int cnt, double* a) {
+PYDISENT_VARIANT_BODY void gram_lower_add_body(const double* xt, int n, int cnt, double* a) {
   for (int i = 0; i < n; ++i) {
     const double* xi = xt + i * kChunk;
     for (int j = 0; j <= i; ++j) {
@@ -213,6 +213,7 @@ void gram_lower_add(const double* xt, int n, int cnt, double* a) {
     }
   }
 }
+PYDISENT_CPU_VARIANTS(void, gram_lower_add, (const double* xt, int n, int cnt, double* a), (xt, n, cnt, a))
 
 template <typename T>
 void covariance(const T* x, const bool* mask, int64_t m, int n, const double* mu, double* a) {
@@ -351,8 +352,7 @@ constexpr int kJacobiMaxSweeps = 60;
 // precision). Pairs are taken in round-robin order (Brent & Luk): each round holds up to n/2 disjoint
 // pairs, whose angles are independent (their sqrt/divide chains overlap) and whose rotations commute. Returns false if some
 // lane has not converged after kJacobiMaxSweeps sweeps.
-PYDISENT_CLONES
-bool jacobi_group(double* A, double* V, int n) {
+PYDISENT_VARIANT_BODY bool jacobi_group_body(double* A, double* V, int n) {
   constexpr int W = kJacobiWidth;
   constexpr int kMaxPairs = kJacobiMaxDim / 2;
   const double tol = std::numeric_limits<double>::epsilon();
@@ -461,11 +461,11 @@ bool jacobi_group(double* A, double* V, int n) {
   }
   return false;
 }
+PYDISENT_CPU_VARIANTS(bool, jacobi_group, (double* A, double* V, int n), (A, V, n))
 
 // Lower triangle of sum_r X[r] X[r]^T for every lane: X is (rows, n, W) interleaved; one register of W
 // accumulators per entry, streamed over the rows.
-PYDISENT_CLONES
-void gram_lanes_add(const double* X, int rows, int n, double* A) {
+PYDISENT_VARIANT_BODY void gram_lanes_add_body(const double* X, int rows, int n, double* A) {
   constexpr int W = kJacobiWidth;
   for (int i = 0; i < n; ++i)
     for (int j = 0; j <= i; ++j) {
@@ -481,6 +481,7 @@ void gram_lanes_add(const double* X, int rows, int n, double* A) {
       for (int l = 0; l < W; ++l) a[l] += acc[l];
     }
 }
+PYDISENT_CPU_VARIANTS(void, gram_lanes_add, (const double* X, int rows, int n, double* A), (X, rows, n, A))
 
 // Means (written out), covariances and power-of-two scalings of the clouds b0 .. b0 + lanes - 1, the
 // covariances interleaved lane by lane into A (n, n, W), as prepare_covariance computes them one by one.
@@ -677,10 +678,7 @@ void pca_cpu_typed(const PcaArgs& args) {
 void pca_cpu(const PcaArgs& a) {
   pca_validate(a, /*cuda=*/false);
   if (a.x.size(0) == 0) return;
-  if (a.x.dtype == DType::Float32)
-    pca_cpu_typed<float>(a);
-  else
-    pca_cpu_typed<double>(a);
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "pca_cpu", [&] { pca_cpu_typed<scalar_t>(a); });
 }
 
 }  // namespace pydisent

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "common/cuda_check.h"
+#include "common/dispatch.h"
 #include "pca/pca.h"
 
 namespace pydisent {
@@ -82,7 +83,8 @@ struct Layout {
 template <typename T, typename C>
 __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restrict__ mask, int64_t B, int64_t m,
                                   int k, bool unbiased, bool vecs, int warps_per_block, T* __restrict__ mean_out,
-                                  T* __restrict__ evals_out, T* __restrict__ evecs_out) {
+                                  T* __restrict__ evals_out, T* __restrict__ evecs_out,
+                                  unsigned long long* __restrict__ status) {
   extern __shared__ __align__(16) unsigned char smem[];
   const int lane = threadIdx.x % kWarp;
   const int warp = threadIdx.x / kWarp;
@@ -140,6 +142,7 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
       amax = fmax(amax, s);
     }
     amax = warp_max(amax);
+    if (!isfinite(amax) && lane == 0) atomicMin(&status[1], static_cast<unsigned long long>(b));
     int exponent = 0;
     if (amax > 0.0) frexp(amax, &exponent);
     const double to_scaled = ldexp(1.0, -exponent);  // exact power of two
@@ -177,7 +180,8 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
     __syncwarp();
 
     // ---- parallel cyclic Jacobi ----
-    for (int sweep = 0; sweep < JacobiTraits<C>::max_sweeps; ++sweep) {
+    bool converged = false;
+    for (int sweep = 0; sweep <= JacobiTraits<C>::max_sweeps; ++sweep) {
       double off = 0.0, tot = 0.0;
       for (int t = lane; t < np * np; t += kWarp) {
         const int i = t / np, j = t % np;
@@ -191,7 +195,11 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
       // leave behind (about np * eps * ||A||); what remains moves eigenvalues by less than that. All
       // lanes see the same reduced values, so the branch is uniform across the warp.
       const double tol = static_cast<double>(eps) * np;
-      if (off <= tol * tol * tot) break;
+      if (off <= tol * tol * tot) {
+        converged = true;
+        break;
+      }
+      if (sweep == JacobiTraits<C>::max_sweeps) break;  // tested once more after the last sweep
       for (int round = 0; round < np - 1; ++round) {
         if (lane < h) {
           int p, q;
@@ -244,6 +252,10 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
       }
     }
 
+    // As the CPU kernel raises for an unconverged cloud, record the first one (the host raises after the
+    // launch; the results of that cloud are written all the same).
+    if (!converged && lane == 0) atomicMin(&status[0], static_cast<unsigned long long>(b));
+
     // ---- descending order by ranking; eigenvalues scaled back in float64 ----
     const double from_scaled = ldexp(1.0, exponent);
     for (int i = lane; i < k; i += kWarp) {
@@ -274,7 +286,7 @@ __global__ void pca_jacobi_kernel(const T* __restrict__ x, const bool* __restric
 }
 
 template <typename T>
-void launch(const PcaArgs& a, cudaStream_t stream) {
+void launch(const PcaArgs& a, unsigned long long* status, cudaStream_t stream) {
   const int64_t B = a.x.size(0), m = a.x.size(1);
   const int k = static_cast<int>(a.x.size(2));
   const Layout L(k, a.has_evecs, sizeof(T));
@@ -296,21 +308,24 @@ void launch(const PcaArgs& a, cudaStream_t stream) {
   const bool* mask = a.has_mask ? reinterpret_cast<const bool*>(a.mask.ptr) : nullptr;
   T* evecs = a.has_evecs ? a.evecs.data<T>() : nullptr;
   kernel<<<blocks, wpb * kWarp, smem, stream>>>(x, mask, B, m, k, a.unbiased, a.has_evecs, wpb, a.mean.data<T>(),
-                                                 a.evals.data<T>(), evecs);
+                                                 a.evals.data<T>(), evecs, status);
   PYDISENT_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-void pca_cuda(const PcaArgs& a, std::uintptr_t stream) {
+void pca_cuda(const PcaArgs& a, const TensorRef& status, std::uintptr_t stream) {
   pca_validate(a, /*cuda=*/true);
+  check_rank(status, "status", 1);
+  check_dtype(status, "status", DType::Int64);
+  check_contiguous(status, "status");
+  check_same_device(a.x, "x", status, "status");
+  PYDISENT_CHECK(status.size(0) == 2, "argument 'status' must have 2 entries, got ", status.size(0));
+  auto* st = reinterpret_cast<unsigned long long*>(status.ptr);
   PYDISENT_CHECK(a.x.size(1) < (int64_t{1} << 31), "argument 'x' has too many points per cloud for the CUDA kernel");
   if (a.x.size(0) == 0) return;
   DeviceGuard guard(a.x.device);
-  if (a.x.dtype == DType::Float32)
-    launch<float>(a, as_stream(stream));
-  else
-    launch<double>(a, as_stream(stream));
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "pca_cuda", [&] { launch<scalar_t>(a, st, as_stream(stream)); });
 }
 
 }  // namespace pydisent

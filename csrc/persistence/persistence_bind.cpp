@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/metric.h"
 #include "common/registry.h"
 #include "common/tensor.h"
 #include "persistence/rips_batch.h"
@@ -71,8 +72,8 @@ void check_sizes(const rips::BatchInput& in, int maxdim) {
   }
 }
 
-void check_metric(int metric) {
-  PYDISENT_CHECK(metric >= 0 && metric <= 2, "argument 'metric' code must be 0, 1 or 2, got ", metric);
+void check_rips_metric(DistanceMetric metric) {
+  check_metric(metric, {DistanceMetric::Euclidean, DistanceMetric::Manhattan, DistanceMetric::Chebyshev}, "rips");
 }
 
 // The checked input and settings of every entry point (checks in this order: input, settings, sizes, metric).
@@ -82,10 +83,10 @@ struct Prepared {
 };
 
 Prepared prepare(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim, bool distances,
-                 int metric, int maxdim, double threshold) {
+                 DistanceMetric metric, int maxdim, double threshold) {
   Prepared p{make_input(data, offsets, dim, distances), make_settings(maxdim, threshold)};  // in this order
   check_sizes(p.in, maxdim);
-  check_metric(metric);
+  check_rips_metric(metric);
   return p;
 }
 
@@ -152,27 +153,27 @@ py::dict pack(const std::vector<rips::CloudResult>& res, bool generators) {
 }
 
 py::dict rips_cpu(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim, bool distances,
-                  int metric, int maxdim, double threshold, bool generators, int threads) {
+                  DistanceMetric metric, int maxdim, double threshold, bool generators, int threads) {
   check_host(data, "points_or_distances");
   const Prepared p = prepare(data, offsets, dim, distances, metric, maxdim, threshold);
   PYDISENT_CHECK(threads >= 1, "argument 'threads' must be >= 1, got ", threads);
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_cpu(p.in, metric, p.s, threads);
+    res = rips::rips_batch_cpu(p.in, static_cast<int>(metric), p.s, threads);
   }
   return pack(res, generators);
 }
 
 py::dict rips_emulated_gpu_flow(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim,
-                                bool distances, int metric, int maxdim, double threshold, bool generators,
-                                int threads) {
+                                bool distances, DistanceMetric metric, int maxdim, double threshold,
+                                bool generators, int threads) {
   check_host(data, "points_or_distances");
   const Prepared p = prepare(data, offsets, dim, distances, metric, maxdim, threshold);
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_emulated_gpu_flow(p.in, metric, p.s, std::max(1, threads));
+    res = rips::rips_batch_emulated_gpu_flow(p.in, static_cast<int>(metric), p.s, std::max(1, threads));
   }
   return pack(res, generators);
 }
@@ -186,7 +187,7 @@ int64_t rips_cuda_workspace(const TensorRef& data, const std::vector<int64_t>& o
 }
 
 py::dict rips_cuda(const TensorRef& data, const std::vector<int64_t>& offsets, int64_t dim, bool distances,
-                   int metric, int maxdim, double threshold, bool generators, const TensorRef& workspace,
+                   DistanceMetric metric, int maxdim, double threshold, bool generators, const TensorRef& workspace,
                    std::uintptr_t stream, int threads) {
   check_cuda(data, "points_or_distances");
   check_cuda(workspace, "workspace");
@@ -201,7 +202,7 @@ py::dict rips_cuda(const TensorRef& data, const std::vector<int64_t>& offsets, i
   std::vector<rips::CloudResult> res;
   {
     py::gil_scoped_release nogil;
-    res = rips::rips_batch_cuda(p.in, metric, p.s, reinterpret_cast<void*>(workspace.ptr), have, data.device, stream,
+    res = rips::rips_batch_cuda(p.in, static_cast<int>(metric), p.s, reinterpret_cast<void*>(workspace.ptr), have, data.device, stream,
                                 threads);
   }
   return pack(res, generators);
@@ -210,7 +211,7 @@ py::dict rips_cuda(const TensorRef& data, const std::vector<int64_t>& offsets, i
 int64_t rips_cuda_workspace(const TensorRef&, const std::vector<int64_t>&, int64_t, bool, int) {
   throw CudaError("rips_cuda_workspace: pydisent was built without CUDA (use backend='cpu')");
 }
-py::dict rips_cuda(const TensorRef&, const std::vector<int64_t>&, int64_t, bool, int, int, double, bool,
+py::dict rips_cuda(const TensorRef&, const std::vector<int64_t>&, int64_t, bool, DistanceMetric, int, double, bool,
                    const TensorRef&, std::uintptr_t, int) {
   throw CudaError("rips_cuda: pydisent was built without CUDA (use backend='cpu')");
 }

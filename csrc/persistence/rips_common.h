@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/metric.h"
+
 #if defined(__CUDACC__)
 #define PD_HD __host__ __device__ __forceinline__
 #else
@@ -34,7 +36,11 @@ constexpr uint64_t kVertexMask = (uint64_t(1) << kVertexBits) - 1;
 constexpr int64_t kMaxPointsH1 = 92681;
 constexpr key_t kNoKey = ~key_t(0);
 
-enum Metric : int { kEuclidean = 0, kManhattan = 1, kChebyshev = 2 };
+// The engine's metrics, as codes of the shared vocabulary (common/metric.h): the CPU and CUDA
+// stages compare an int against these.
+constexpr int kEuclidean = static_cast<int>(DistanceMetric::Euclidean);
+constexpr int kManhattan = static_cast<int>(DistanceMetric::Manhattan);
+constexpr int kChebyshev = static_cast<int>(DistanceMetric::Chebyshev);
 
 // Edge {i, j}, i > j.
 PD_HD key_t edge_key(uint64_t i, uint64_t j) { return (i << kVertexBits) | j; }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/dispatch.h"
 #include "persistence/rips_batch.h"
 #include "persistence/rips_engine.h"
 
@@ -232,16 +233,16 @@ static std::vector<CloudResult> emulate(const BatchInput& in, const T* data, int
 
 std::vector<CloudResult> rips_batch_emulated_gpu_flow(const BatchInput& in, int metric, const Settings& s,
                                                       int threads) {
-  if (in.dtype == DType::Float32) return emulate(in, static_cast<const float*>(in.data), metric, s, threads);
-  return emulate(in, static_cast<const double*>(in.data), metric, s, threads);
+  return PYDISENT_DISPATCH_FLOATING_TYPES(in.dtype, "rips", [&] {
+    return emulate(in, static_cast<const scalar_t*>(in.data), metric, s, threads);
+  });
 }
 
 std::vector<CloudResult> rips_batch_cpu(const BatchInput& in, int metric, const Settings& s, int threads) {
   std::vector<CloudResult> out;
-  if (in.dtype == DType::Float32)
-    run_batch(in, static_cast<const float*>(in.data), metric, s, out, threads);
-  else
-    run_batch(in, static_cast<const double*>(in.data), metric, s, out, threads);
+  PYDISENT_DISPATCH_FLOATING_TYPES(in.dtype, "rips", [&] {
+    run_batch(in, static_cast<const scalar_t*>(in.data), metric, s, out, threads);
+  });
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/cuda_check.h"
+#include "common/dispatch.h"
 #include "persistence/rips_batch.h"
 #include "persistence/rips_common.h"
 
@@ -440,13 +441,10 @@ std::vector<CloudResult> rips_batch_cuda(const BatchInput& in, int metric, const
   const Offsets off{w.voff, w.moff, w.eoff, z.B};
 
   // 1-2: distances and forests.
-  if (in.dtype == DType::Float32) {
-    if (z.need_matrix) launch_distances<float>(in, off, w, z, metric, stream);
-    launch_prim<float>(in, off, w, z, metric, thr, stream);
-  } else {
-    if (z.need_matrix) launch_distances<double>(in, off, w, z, metric, stream);
-    launch_prim<double>(in, off, w, z, metric, thr, stream);
-  }
+  PYDISENT_DISPATCH_FLOATING_TYPES(in.dtype, "rips_cuda", [&] {
+    if (z.need_matrix) launch_distances<scalar_t>(in, off, w, z, metric, stream);
+    launch_prim<scalar_t>(in, off, w, z, metric, thr, stream);
+  });
 
   HostFiltration f;
   f.offsets = in.offsets;

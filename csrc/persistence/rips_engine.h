@@ -15,13 +15,11 @@
 
 #include "persistence/rips_common.h"
 
-// Hot loops get an AVX2 clone chosen at load time where the CPU has it (no FMA: contracting
-// a * b + c would change roundings, and results must not depend on the machine).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define PD_MULTIVERSION __attribute__((target_clones("avx2", "default")))
-#else
-#define PD_MULTIVERSION
-#endif
+// Hot loops have a generic and an AVX2 variant (common/cpu.h), chosen at the first call; never FMA:
+// contracting a * b + c would change roundings, and results must not depend on the machine.
+// PYDISENT_CPU_GENERIC=1 or PYDISENT_RIPS_GENERIC=1 forces the generic variants.
+#include "common/cpu.h"
+#define PYDISENT_RIPS_ENV "PYDISENT_RIPS_GENERIC"
 
 namespace pydisent {
 namespace rips {

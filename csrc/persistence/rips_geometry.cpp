@@ -24,8 +24,7 @@ void to_soa(const T* points, int64_t n, int64_t dim, std::vector<double>& soa) {
 template void to_soa<float>(const float*, int64_t, int64_t, std::vector<double>&);
 template void to_soa<double>(const double*, int64_t, int64_t, std::vector<double>&);
 
-PD_MULTIVERSION
-void soa_distances(const double* soa, int64_t stride, int64_t dim, const double* x, int64_t begin, int64_t end,
+PYDISENT_VARIANT_BODY void soa_distances_body(const double* soa, int64_t stride, int64_t dim, const double* x, int64_t begin, int64_t end,
                    int metric, double* acc, float* out) {
   for (int64_t v = begin; v < end; ++v) acc[v] = 0.0;
   if (metric == kEuclidean) {
@@ -57,6 +56,10 @@ void soa_distances(const double* soa, int64_t stride, int64_t dim, const double*
     for (int64_t v = begin; v < end; ++v) out[v] = static_cast<float>(acc[v]);
   }
 }
+PYDISENT_CPU_VARIANTS_NO_FMA(PYDISENT_RIPS_ENV, void, soa_distances,
+                             (const double* soa, int64_t stride, int64_t dim, const double* x, int64_t begin,
+                              int64_t end, int metric, double* acc, float* out),
+                             (soa, stride, dim, x, begin, end, metric, acc, out))
 
 template <typename T>
 void distance_matrix(const T* points, int64_t n, int64_t dim, int metric, float* D, int threads) {

@@ -22,7 +22,7 @@
 #include <limits>
 #include <vector>
 
-#if defined(__GNUC__) && defined(__x86_64__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #endif
 
@@ -62,17 +62,14 @@ int64_t top_common_neighbor_generic(const float* ri, const float* rj, int64_t n,
   return -1;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-// Chosen once at load time; PYDISENT_RIPS_GENERIC=1 forces the portable kernels (the tests compare
-// both, the results must be identical).
-bool use_avx2() {
-  const char* env = std::getenv("PYDISENT_RIPS_GENERIC");
-  return __builtin_cpu_supports("avx2") && !(env && env[0] == '1');
-}
+#if defined(PYDISENT_X86_VARIANTS)
+// Chosen once at load time by common/cpu.h (PYDISENT_CPU_GENERIC=1 or PYDISENT_RIPS_GENERIC=1 forces the
+// portable kernels; the tests compare both, the results must be identical).
+bool use_avx2() { return cpu::isa(PYDISENT_RIPS_ENV) >= cpu::Isa::Avx2; }
 
 // AVX2: compare masks give the position of the highest hit directly (most edges find theirs in the
 // first block, so locating it is most of the work). Same result as the generic version.
-__attribute__((target("avx2"))) int64_t top_common_neighbor_avx2(const float* ri, const float* rj, int64_t n,
+PYDISENT_TARGET_AVX2 int64_t top_common_neighbor_avx2(const float* ri, const float* rj, int64_t n,
                                                                   float d, int64_t i, int64_t j, int64_t floor) {
   const __m256 vd = _mm256_set1_ps(d);
   int64_t k = n;
@@ -112,9 +109,6 @@ inline key_t apparent_facet(const float* D, int64_t n, uint32_t a, uint32_t b, u
   return k == int64_t(z) ? edge_key(x, y) : kNoKey;
 }
 
-// The first B cofacets of edge (i > j, diameter d) in filtration order that come strictly after
-// (lo_d, lo_key) (or equal to it when `inclusive`), with diameter <= thr, into (bd, bk) sorted;
-// returns how many were found (< B: the coboundary is exhausted).
 // Diameters max(d, ri[k], rj[k]) of the block k in [base, base + len) (len <= 16) into tb, and the
 // bit mask of those in [lo, cut].
 uint32_t block_mask_generic(const float* ri, const float* rj, uint32_t base, uint32_t len, float d, float cut,
@@ -128,8 +122,8 @@ uint32_t block_mask_generic(const float* ri, const float* rj, uint32_t base, uin
   return mask;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-__attribute__((target("avx2"))) uint32_t block_mask_avx2(const float* ri, const float* rj, uint32_t base,
+#if defined(PYDISENT_X86_VARIANTS)
+PYDISENT_TARGET_AVX2 uint32_t block_mask_avx2(const float* ri, const float* rj, uint32_t base,
                                                          uint32_t len, float d, float cut, float lo, float* tb) {
   if (len != 16) return block_mask_generic(ri, rj, base, len, d, cut, lo, tb);
   const __m256 vd = _mm256_set1_ps(d), vc = _mm256_set1_ps(cut), vl = _mm256_set1_ps(lo);
@@ -151,6 +145,9 @@ inline uint32_t block_mask(const float* ri, const float* rj, uint32_t base, uint
 }
 #endif
 
+// The first B cofacets of edge (i > j, diameter d) in filtration order that come strictly after
+// (lo_d, lo_key) (or equal to it when `inclusive`), with diameter <= thr, into (bd, bk) sorted;
+// returns how many were found (< B: the coboundary is exhausted).
 uint32_t select_batch(const float* ri, const float* rj, uint32_t n, uint32_t i, uint32_t j, float d, float thr,
                       float lo_d, key_t lo_key, bool inclusive, uint32_t B, float* bd, key_t* bk) {
   uint32_t count = 0;

@@ -199,14 +199,13 @@ void render_sprites_cpu(const TensorRef& out, const TensorRef& shapes, const Ten
 namespace {
 // x / 255 in float32, computed (vectorised; IEEE division, so the same values as the table and torch)
 // rather than looked up: the plain [0, 1] conversion is the common case.
-PYDISENT_CLONES
-void convert_plane(const uint8_t* s, float* d, int64_t count) {
+PYDISENT_VARIANT_BODY void convert_plane_body(const uint8_t* s, float* d, int64_t count) {
 #pragma omp simd
   for (int64_t p = 0; p < count; ++p) d[p] = static_cast<float>(s[p]) / 255.0f;
 }
+PYDISENT_CPU_VARIANTS(void, convert_plane, (const uint8_t* s, float* d, int64_t count), (s, d, count))
 
-PYDISENT_CLONES
-void convert_rgb(const uint8_t* s, float* d, int64_t HW) {
+PYDISENT_VARIANT_BODY void convert_rgb_body(const uint8_t* s, float* d, int64_t HW) {
   float* d0 = d;
   float* d1 = d + HW;
   float* d2 = d + 2 * HW;
@@ -217,6 +216,7 @@ void convert_rgb(const uint8_t* s, float* d, int64_t HW) {
     d2[p] = static_cast<float>(s[3 * p + 2]) / 255.0f;
   }
 }
+PYDISENT_CPU_VARIANTS(void, convert_rgb, (const uint8_t* s, float* d, int64_t HW), (s, d, HW))
 }  // namespace
 
 void hwc_to_chw_float_cpu(const TensorRef& out, const TensorRef& in, const TensorRef& mean, const TensorRef& std,

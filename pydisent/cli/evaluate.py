@@ -11,10 +11,31 @@ Several representations are scored side by side (one column each) on the same sa
 
 from __future__ import annotations
 
+import argparse
 import ast
-import json
 import sys
 import time
+
+
+def _count(text: str, minimum: int, what: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if v < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
+    return v
+
+
+def _positive(text: str) -> int:
+    return _count(text, 1, "a positive integer")
+
+
+def _seed(text: str) -> int:
+    v = _count(text, 0, "an integer in 0..2**32-1")
+    if v >= 2**32:  # numpy's RandomState (used for disentanglement_lib datasets) takes 32-bit seeds
+        raise argparse.ArgumentTypeError(f"expected an integer in 0..2**32-1, got {v}")
+    return v
 
 
 def add_parser(sub) -> None:
@@ -27,7 +48,7 @@ def add_parser(sub) -> None:
                    help="a TorchScript file or 'module:callable' mapping observations to codes (repeatable)")
     p.add_argument("--baseline", action="append", default=[], metavar="NAME",
                    help="a built-in baseline representation: pca, random_projection (repeatable)")
-    p.add_argument("--num-codes", type=int, default=10, help="code size of the baselines (default 10)")
+    p.add_argument("--num-codes", type=_positive, default=10, help="code size of the baselines (default 10)")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
                    help="metric names from `pydisent metrics` (default: every metric registered as a default "
                         "whose needs each scored representation declares; `pydisent metrics` lists them)")
@@ -38,12 +59,14 @@ def add_parser(sub) -> None:
     p.add_argument("--no-cache", action="store_true",
                    help="encode every sample anew (for a stochastic representation); by default each dataset "
                         "item is encoded once and its code reused")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--device", default=None, help="device for observations and codes, e.g. cuda")
-    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--batch-size", type=_positive, default=1024)
     p.add_argument("--all-keys", action="store_true",
                    help="print every key of every metric (default: each metric's headline numbers)")
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the results as JSON")
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="also write the results as JSON (strict: NaN and infinities as null); the path "
+                        "is checked before any work and written atomically")
     p.add_argument("--quiet", action="store_true", help="no per-metric progress lines")
     p.set_defaults(func=run)
 
@@ -60,11 +83,11 @@ def parse_assignments(items, *, dotted: bool) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"error: expected KEY=VALUE, got {item!r}")
+            raise SystemExit(f"pydisent: error: expected KEY=VALUE, got {item!r}")
         if dotted:
             metric, dot, opt = key.partition(".")
             if not dot or not opt:
-                raise SystemExit(f"error: --set expects METRIC.KEY=VALUE, got {item!r}")
+                raise SystemExit(f"pydisent: error: --set expects METRIC.KEY=VALUE, got {item!r}")
             out.setdefault(metric, {})[opt] = _literal(value)
         else:
             out[key] = _literal(value)
@@ -78,15 +101,31 @@ def _format(v) -> str:
 
 
 def run(args) -> int:
-
     from pydisent import provenance
+    from pydisent._io import check_output_path, to_json, write_json
+    from pydisent._validation import check_device
     from pydisent.data import make_dataset
     from pydisent.metrics import METRICS, default_metrics, evaluate
     from pydisent.metrics._registry import resolve
     from pydisent.models import load_representation, make_baseline
 
-    dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
+    # Everything a user can get wrong is checked before the first image is rendered: a typo must not
+    # cost a whole run.
+    if args.json is not None:
+        check_output_path(args.json, "--json")
+    check_device(args.device, "--device")
+    requested = [resolve(n) for n in args.metrics] if args.metrics else None
+    unknown = [n for n in requested or () if n not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; available: {sorted(METRICS)}")
     options = parse_assignments(args.set, dotted=True)
+    try:
+        to_json(options)  # the options are echoed in the JSON: a value JSON cannot hold fails now, not at the end
+    except TypeError as e:
+        raise ValueError(f"argument --set: {e}") from None
+    if requested:
+        _check_stray(options, requested)
+    dataset = make_dataset(args.dataset, **parse_assignments(args.dataset_arg, dotted=False))
     reps = {}
     for spec in args.model:
         reps[spec] = load_representation(spec, device=args.device)
@@ -98,10 +137,8 @@ def run(args) -> int:
         if args.device:
             reps["pca"] = reps["pca"].to(args.device)
     # the default set: what every representation provides (one table, one column each)
-    if args.metrics:
-        names = [resolve(n) for n in args.metrics]
-    else:
-        names = [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    names = requested or [n for n in METRICS if all(n in default_metrics(r) for r in reps.values())]
+    _check_stray(options, names)
     results, timings = {}, {}
     for label, fn in reps.items():
         if not args.quiet:
@@ -115,9 +152,14 @@ def run(args) -> int:
     if args.json:
         payload = {"dataset": args.dataset, "seed": args.seed, "fast": args.fast, "metrics": names, "options": options,
                    "results": results, "seconds": timings, "provenance": provenance(args.device)}
-        with open(args.json, "w") as f:
-            json.dump(payload, f, indent=1, default=float)
+        write_json(args.json, payload, name="--json")
     return 0
+
+
+def _check_stray(options: dict, names) -> None:
+    stray = sorted(set(options) - set(names))
+    if stray:
+        raise ValueError(f"argument --set names metrics that are not scored: {stray} (scored: {list(names)})")
 
 
 def _print_table(results: dict, timings: dict, headline: dict | None) -> None:

@@ -29,6 +29,41 @@ def _uniform(rng, size) -> np.ndarray:
     return rng.random(size)
 
 
+_MAX_INDEX = np.iinfo(np.int64).max
+
+
+def _integer(v, what: str) -> int:
+    """``v`` as an int if it is an integer (or an integral float), else ``TypeError`` naming ``what``."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{what} must be an integer, got a bool")
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)) and math.isfinite(v) and float(v).is_integer():
+        return int(v)
+    raise TypeError(f"{what} must be an integer, got {v!r} ({type(v).__name__})")
+
+
+def _check_sizes(sizes) -> list[int]:
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"argument 'sizes' must be a sequence of positive integers, got {type(sizes).__name__}")
+    sizes = list(sizes)
+    if any(np.ndim(s) != 0 for s in sizes):
+        raise ValueError(f"argument 'sizes' must be a flat sequence of integers, got {sizes!r}")
+    out = [_integer(s, f"argument 'sizes': entry {i}") for i, s in enumerate(sizes)]
+    if not out:
+        raise ValueError("argument 'sizes' must name at least one factor")
+    if any(s < 1 for s in out):
+        raise ValueError(f"argument 'sizes' must be positive integers, got {out}")
+    return out
+
+
+def _count(n, name: str) -> int:
+    n = _integer(n, f"argument '{name}'")
+    if n < 0:
+        raise ValueError(f"argument '{name}' must be >= 0, got {n}")
+    return n
+
+
 class FactorSpace:
     """Discrete ground-truth factor space.
 
@@ -38,11 +73,7 @@ class FactorSpace:
     """
 
     def __init__(self, sizes: Sequence[int], names: Sequence[str] | None = None):
-        sizes = [int(s) for s in sizes]
-        if not sizes:
-            raise ValueError("argument 'sizes' must name at least one factor")
-        if any(s < 1 for s in sizes):
-            raise ValueError(f"argument 'sizes' must be positive integers, got {sizes}")
+        sizes = _check_sizes(sizes)
         if names is None:
             names = [f"factor_{i}" for i in range(len(sizes))]
         names = [str(n) for n in names]
@@ -52,8 +83,16 @@ class FactorSpace:
             raise ValueError(f"argument 'names' must be unique, got {names}")
         self._sizes = np.asarray(sizes, dtype=np.int64)
         self._names = tuple(names)
-        # multipliers[k] = prod(sizes[k+1:]): the index step of one unit of factor k.
-        self._multipliers = np.concatenate([np.cumprod(self._sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
+        # multipliers[k] = prod(sizes[k+1:]): the index step of one unit of factor k. Products are taken in
+        # Python integers: an int64 cumprod wraps silently (2**32 x 2**32 gave size 0).
+        mult = [1] * len(sizes)
+        for k in range(len(sizes) - 2, -1, -1):
+            mult[k] = mult[k + 1] * sizes[k + 1]
+        self._size = mult[0] * sizes[0]
+        if self._size > _MAX_INDEX:
+            raise ValueError(f"argument 'sizes': {sizes} spans {self._size} factor combinations, more than int64 "
+                             f"flat indices can address ({_MAX_INDEX}); use fewer or smaller factors")
+        self._multipliers = np.asarray(mult, dtype=np.int64)
 
     # -- description -------------------------------------------------------------------------
     @property
@@ -70,7 +109,7 @@ class FactorSpace:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self._sizes))
+        return self._size
 
     @property
     def multipliers(self) -> np.ndarray:
@@ -102,24 +141,25 @@ class FactorSpace:
         arr = np.asarray(factors)
         if arr.dtype.kind not in "iu":
             if arr.dtype.kind == "f" and arr.size and np.all(np.equal(np.mod(arr, 1), 0)):
-                arr = arr.astype(np.int64)
-            elif arr.size == 0:
+                pass  # integral floats: range-checked below, before the cast (a cast of 1e30 is undefined)
+            elif arr.size == 0 or arr.dtype.kind == "b":
                 arr = arr.astype(np.int64)
             else:
                 raise TypeError(f"argument '{name}' must hold integer factor positions, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64, copy=False)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != self.num_factors:
             raise ValueError(f"argument '{name}' must have shape (n, {self.num_factors}), got {arr.shape}")
+        # the range check runs on the values as given: uint64 2**63 cast to int64 first would read as -2**63
         bad = (arr < 0) | (arr >= self._sizes[None, :])
         if bad.any():
             row, col = np.argwhere(bad)[0]
+            value = arr[row, col].item()
             raise ValueError(
                 f"argument '{name}' is out of range: factor {col} ({self._names[col]}) has value "
-                f"{arr[row, col]} at row {row}, expected 0..{self._sizes[col] - 1}"
+                f"{int(value) if float(value).is_integer() else value} at row {row}, expected 0..{self._sizes[col] - 1}"
             )
-        return arr
+        return arr.astype(np.int64, copy=False)
 
     def pos_to_idx(self, factors) -> np.ndarray:
         """Flat indices ``(n,)`` of factor positions ``(n, F)`` (row-major, last factor fastest)."""
@@ -145,9 +185,7 @@ class FactorSpace:
         ``RandomState`` seeded the same way yields the same samples.
         """
         rng = as_rng(rng)
-        n = int(n)
-        if n < 0:
-            raise ValueError(f"argument 'n' must be >= 0, got {n}")
+        n = _count(n, "n")
         out = np.empty((n, self.num_factors), dtype=np.int64)
         for k, s in enumerate(self._sizes):
             out[:, k] = randint(rng, s, size=n)
@@ -187,7 +225,7 @@ class FactorSpace:
         """
         k = self.factor_index(factor)
         s = int(self._sizes[k])
-        num = s if num is None else int(num)
+        num = s if num is None else _integer(num, "argument 'num'")
         if num < 1:
             raise ValueError(f"argument 'num' must be >= 1, got {num}")
         check(mode, "mode", Options(self.TRAVERSAL_MODES))
@@ -236,15 +274,12 @@ class FactorSpace:
     def _pair_base(self, n, factors, rng) -> np.ndarray:
         if factors is not None:
             base = self.check_factors(factors)
-            if n is not None and int(n) != len(base):
+            if n is not None and _count(n, "n") != len(base):
                 raise ValueError(f"argument 'n' ({n}) does not match the {len(base)} rows of 'factors'")
             return base
         if n is None:
             raise ValueError("argument 'n' is required when 'factors' is not given")
-        n = int(n)
-        if n < 0:
-            raise ValueError(f"argument 'n' must be >= 0, got {n}")
-        return self.sample_factors(n, rng)
+        return self.sample_factors(_count(n, "n"), rng)
 
     def _k_rows(self, k, n: int, rng, name: str, high: int) -> np.ndarray:
         """``k`` as int64 ``(n,)`` in ``[0, high]``; ``-1`` or ``"random"`` draws ``k`` uniformly from

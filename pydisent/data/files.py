@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from pydisent._io import atomic_path
+
 log = logging.getLogger(__name__)
 
 ENV_VAR = "PYDISENT_DATA"
@@ -192,13 +194,13 @@ def load_npz_array(path, key: str, storage: str = "auto", max_memory_bytes: int 
     if not cache.exists() or cache.stat().st_mtime < member.path.stat().st_mtime:
         log.warning("extracting %s[%r] (%.1f GB) to %s so that it can be memory-mapped", member.path, key,
                     member.nbytes / 1e9, cache)
-        tmp = cache.with_suffix(".tmp")
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=member.dtype, shape=tuple(member.shape))
-        for start, block in member.iter_rows(max(1, (64 << 20) // max(1, member.nbytes // max(1, member.shape[0])))):
-            out[start:start + len(block)] = block
-        out.flush()
-        del out
-        os.replace(tmp, cache)
+        with atomic_path(cache) as tmp:
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=member.dtype, shape=tuple(member.shape))
+            rows = max(1, (64 << 20) // max(1, member.nbytes // max(1, member.shape[0])))
+            for start, block in member.iter_rows(rows):
+                out[start:start + len(block)] = block
+            out.flush()
+            del out
     return np.load(cache, mmap_mode="r")
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from pydisent._dispatch import BACKENDS
-from pydisent._validation import Options, check_backend, check_bool, check_positive_int
+from pydisent._validation import Options, check_backend, check_bool, check_device, check_positive_int
 from pydisent.data._render import render_rects
 from pydisent.data.base import GroundTruthDataset
 from pydisent.data.factors import FactorSpace
@@ -38,7 +38,7 @@ class ProceduralDataset(GroundTruthDataset):
         check_backend(backend, BACKENDS)
         super().__init__(factor_space, transform)
         self.backend = backend
-        self.device = torch.device("cpu") if device is None else torch.device(device)
+        self.device = check_device(device) or torch.device("cpu")
 
 
 def _int_arg(v, name: str, minimum: int = 1) -> int:

@@ -130,24 +130,41 @@ class Shapes3D(ArrayDataset):
             if in_memory:
                 images = images.read()
         if tuple(images.shape[:1]) != (space.size,) or len(images.shape) != 4:
-            raise ValueError(f"Shapes3D: 'images' must have shape ({space.size}, 64, 64, 3), got {tuple(images.shape)}")
-        _check_uint8(images, "Shapes3D", "'images'")
+            raise ValueError(f"Shapes3D: 'images' in {str(self.file)!r} must have shape ({space.size}, 64, 64, 3), "
+                             f"got {tuple(images.shape)}")
+        _check_uint8(images, "Shapes3D", f"'images' in {str(self.file)!r}")
         if labels is not None:
-            check_labels(labels, space, "Shapes3D")
+            check_labels(labels, space, "Shapes3D", self.file)
         super().__init__(images, space, transform)
 
 
-def check_labels(labels: np.ndarray, space: FactorSpace, dataset: str) -> None:
+def check_factor_ranges(factors: np.ndarray, space: FactorSpace, dataset: str, files: dict) -> None:
+    """``ValueError`` naming the dataset, the file and the field of the first factor value read from a file
+    that lies outside ``0..size-1`` (``files`` maps each factor name to the file it was read from)."""
+    bad = (factors < 0) | (factors >= space.sizes[None, :])
+    if bad.any():
+        row, k = (int(v) for v in np.argwhere(bad)[0])
+        name = space.names[k]
+        raise ValueError(f"{dataset}: {str(files.get(name, '?'))!r}: field {name!r} has value {factors[row, k]} at "
+                         f"row {row}, expected 0..{space.sizes[k] - 1}; is this the original file?")
+
+
+def check_labels(labels: np.ndarray, space: FactorSpace, dataset: str, file=None) -> None:
     """Check that real-valued ``labels`` ``(N, F)`` enumerate ``space`` row-major: each column takes
-    ``size`` distinct values, and mapping them to their sorted position gives ``idx_to_pos(arange(N))``."""
+    ``size`` distinct values, and mapping them to their sorted position gives ``idx_to_pos(arange(N))``.
+    Errors name the dataset, the file (when given) and the field."""
     labels = np.asarray(labels)
+    where = f"'labels' in {str(file)!r}" if file is not None else "'labels'"
     if labels.shape != (space.size, space.num_factors):
-        raise ValueError(f"{dataset}: 'labels' must have shape ({space.size}, {space.num_factors}), got {labels.shape}")
+        raise ValueError(f"{dataset}: {where} must have shape ({space.size}, {space.num_factors}), got {labels.shape}")
+    if labels.dtype.kind not in "iuf" or (labels.dtype.kind == "f" and not np.isfinite(labels).all()):
+        raise ValueError(f"{dataset}: {where} must hold finite numbers, got dtype {labels.dtype}")
     expect = space.idx_to_pos(np.arange(space.size))
     for k, (name, size) in enumerate(zip(space.names, space.sizes)):
         values, pos = np.unique(labels[:, k], return_inverse=True)
         if len(values) != size or not np.array_equal(pos.reshape(-1), expect[:, k]):
-            raise ValueError(f"{dataset}: 'labels' column {k} ({name}) does not enumerate {size} values in "
+            in_file = f" in {str(file)!r}" if file is not None else ""
+            raise ValueError(f"{dataset}: 'labels' column {k} ({name}){in_file} does not enumerate {size} values in "
                              "row-major order; is this the original file?")
 
 
@@ -180,8 +197,9 @@ class MPI3D(ArrayDataset):
                               note=f"the file {fname}")
         images = load_npz_array(self.file, "images", storage)
         if len(images.shape) != 4 or images.shape[0] != space.size:
-            raise ValueError(f"MPI3D: 'images' must have shape ({space.size}, 64, 64, 3), got {tuple(images.shape)}")
-        _check_uint8(images, "MPI3D", "'images'")
+            raise ValueError(f"MPI3D: 'images' in {str(self.file)!r} must have shape ({space.size}, 64, 64, 3), "
+                             f"got {tuple(images.shape)}")
+        _check_uint8(images, "MPI3D", f"'images' in {str(self.file)!r}")
         super().__init__(images, space, transform)
 
 
@@ -307,7 +325,10 @@ class SmallNORB(ArrayDataset):
         if n != space.size or len(instance_ids) != 5:
             raise ValueError(f"SmallNORB: expected {space.size} images of 5 instances per split, got {n} images of "
                              f"{len(instance_ids)} instances")
-        idx = space.pos_to_idx(factors)  # range-checks every factor
+        check_factor_ranges(factors, space, "SmallNORB", {"category": files["cat"], "instance": files["info"],
+                                                          "elevation": files["info"], "azimuth": files["info"],
+                                                          "lighting": files["info"]})
+        idx = space.pos_to_idx(factors)
         if len(np.unique(idx)) != n:
             raise ValueError("SmallNORB: cat/info list some factor combination more than once")
         order = np.empty(n, dtype=np.int64)

@@ -12,6 +12,7 @@ from pydisent.metrics._encode import encode_factors
 from pydisent.metrics._estimators import _quiet, check_solver, logistic_regression
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import EncodeBuffer, reference_order
+from pydisent.metrics._scaling import linear_guard
 
 
 def pair_features(pair_codes) -> torch.Tensor:
@@ -61,7 +62,10 @@ def beta_vae(train_codes, train_labels, eval_codes, eval_labels, *, solver: str 
     One point: a factor ``k`` is drawn, two batches of ``B`` factor vectors share the value of ``k``
     (everything else random); the feature is ``mean_b |r(x1_b) - r(x2_b)|`` (a ``Z``-vector) and the label
     is ``k``. A ``LogisticRegression`` on the raw features is fit on the training points;
-    ``train_accuracy`` and ``eval_accuracy`` are its accuracies. Chance level is ``1 / F``.
+    ``train_accuracy`` and ``eval_accuracy`` are its accuracies. Chance level is ``1 / F``. The classifier
+    is regularised (C = 1) and sees the raw features, so the score depends on the scale of the codes by
+    definition; features beyond 2**96 are scaled down to it, where the large-scale limit is reached
+    (liblinear refuses input above 1e30).
 
     Args:
         train_codes: ``(n, 2, B, Z)`` codes of the two batches of each training point, or the features
@@ -87,6 +91,9 @@ def beta_vae(train_codes, train_labels, eval_codes, eval_labels, *, solver: str 
     if xtr.shape[1] != xev.shape[1]:
         raise ValueError(f"arguments 'train_codes' and 'eval_codes' have {xtr.shape[1]} and {xev.shape[1]} code "
                          f"dimensions")
+    # a logistic regression on the raw features is scale-dependent by definition (its regularisation);
+    # features beyond 2**96 come down to it, where the score has reached its large-scale limit
+    xtr, xev = linear_guard(xtr, xev)
     ytr = _labels(train_labels, "train_labels", xtr.shape[0])
     yev = _labels(eval_labels, "eval_labels", xev.shape[0])
     return _fit_score(xtr, ytr, xev, yev, solver, seed_from(random_state))

@@ -4,6 +4,7 @@ disentanglement_lib, with the per-factor boosted-tree fits run in parallel."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -11,6 +12,7 @@ import torch
 from pydisent._validation import Options, check
 from pydisent.metrics._arrays import check_positive_int, check_two_classes, seed_from, to_numpy, train_test
 from pydisent.metrics._estimators import (
+    InternalsMismatch,
     _forest_tables,
     gbt_replay,
     gradient_boosting,
@@ -21,6 +23,7 @@ from pydisent.metrics._estimators import (
 )
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import tree_guard
 
 INFORMATIVENESS = ("accuracy", "error")
 
@@ -62,11 +65,19 @@ def _fit_factor(args):
     if fast:
         # The importance pass replays every training prediction (reused for the training accuracy); the
         # compiled replay predicts the test points too, in one pass instead of a Python call per tree.
-        tables = _forest_tables(model)
-        imp, raw = gradient_importance(model, x, y, return_raw=True, tables=tables)
-        train_pred = predict_from_raw(model, raw)
-        replayed = gbt_replay(model, xt, tables=tables)
-        test_pred = model.predict(xt) if replayed is None else predict_from_raw(model, replayed[0])
+        try:
+            tables = _forest_tables(model)
+            imp, raw = gradient_importance(model, x, y, return_raw=True, tables=tables)
+            train_pred = predict_from_raw(model, raw)
+            test_pred = predict_from_raw(model, gbt_replay(model, xt, tables=tables)[0])
+        except InternalsMismatch as e:
+            # Public API only: the importance by its definition's own estimator, the accuracies from the
+            # fitted model's predict. Slower, never a wrong number.
+            warnings.warn(f"dci(fast=True): the compiled tree replay cannot read this model ({e}); using "
+                          "GradientBoostingClassifier.feature_importances_ and the model's predict instead "
+                          "(public scikit-learn API, slower)", RuntimeWarning, stacklevel=2)
+            imp = np.abs(gradient_boosting(seed).fit(x, y).feature_importances_)
+            train_pred, test_pred = model.predict(x), model.predict(xt)
     else:
         imp, train_pred, test_pred = np.abs(model.feature_importances_), model.predict(x), model.predict(xt)
     return imp, float(np.mean(train_pred == y)), float(np.mean(test_pred == yt))
@@ -77,6 +88,9 @@ def importance_matrix(codes, factors, codes_test, factors_test, *, fast: bool = 
     """Importance matrix ``(Z, F)`` and per-factor train/test accuracies of one boosted-tree classifier per
     factor (codes -> factor value), fitted in parallel threads. See :func:`dci`."""
     x, y, xt, yt = to_numpy(codes), to_numpy(factors), to_numpy(codes_test), to_numpy(factors_test)
+    # boosted trees are invariant to scaling a code: columns outside 2**-100..2**100 are moved by a power of
+    # two (exact) into float32's range, where scikit-learn's trees work (1e39 overflowed, 1e300 mis-binned)
+    x, xt = tree_guard(x, xt)
     check_two_classes(y)
     seed = seed_from(random_state)
     seeds = [None if seed is None else seed + k for k in range(y.shape[1])]

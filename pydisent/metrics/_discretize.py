@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 
 from pydisent._validation import check_positive_int
+from pydisent.metrics._scaling import column_guard_torch
 
 
 def histogram_discretize(codes: torch.Tensor, num_bins: int = 20) -> torch.Tensor:
@@ -34,7 +35,9 @@ def histogram_discretize(codes: torch.Tensor, num_bins: int = 20) -> torch.Tenso
         raise ValueError(f"argument 'codes' must have shape (n >= 1, Z), got {tuple(codes.shape)}")
     if not codes.is_floating_point():
         codes = codes.to(torch.float64)
-    x = codes.t().contiguous()  # (Z, n): one sorted edge row per code dimension
+    # A column beyond 2**100 (or below 2**-100) is moved by a power of two: its edges and labels are the
+    # same numbers scaled (exact), and max - min can no longer overflow (or the edges underflow).
+    x = column_guard_torch(codes).t().contiguous()  # (Z, n): one sorted edge row per code dimension
     left = _left_edges(x, num_bins)
     if x.dtype != torch.float64:
         # float32 edges can collapse on a tiny data range (numpy then raises "Too many bins for data

@@ -17,6 +17,7 @@ from pydisent.metrics._estimators import (
 )
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import linear_guard, tree_guard
 
 PREDICTORS = ("logistic_regression_cv", "gradient_boosting")
 DEFAULT_SIZES = (10, 100, 1000, 10000)
@@ -51,6 +52,9 @@ def _fit_factor(args):
 
 
 def _scores_for_size(size: int, x, y, xt, yt, predictor, solver, fast, seed, n_jobs) -> dict:
+    # trees are scale-free (codes brought into float32's range, exactly); the logistic regression is not
+    # (its regularisation): only columns beyond 2**96 come down, where its large-scale limit is reached
+    x, xt = tree_guard(x, xt) if predictor == "gradient_boosting" else linear_guard(x, xt)
     res = parallel_map(_fit_factor, [(x, y[:, k], xt, yt[:, k], predictor, solver, fast, seed)
                                      for k in range(y.shape[1])], n_jobs)
     train = [r[0] for r in res]
@@ -86,6 +90,10 @@ def downstream(codes, factors, codes_test, factors_test, *, num_train=DEFAULT_SI
     (``GradientBoostingClassifier()``); ``fast=True`` swaps the latter for histogram gradient boosting.
     ``statistical_efficiency`` = ``100:mean_test_accuracy / 10000:mean_test_accuracy`` (Locatello et al.),
     when both sizes are scored.
+
+    The logistic regressions are regularised and see the raw codes: their scores depend on the scale of the
+    codes by definition (codes beyond 2**96 are scaled down to it, the large-scale limit); the boosted trees
+    are scale-free (extreme codes are rescaled exactly by powers of two into float32's range).
 
     The evaluate form (``evaluate(..., ["downstream"])``) draws a fresh training set *and a fresh test set of
     5000 points* for every size, as disentanglement_lib does; this array form reuses one test set and nested

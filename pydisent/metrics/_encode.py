@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from pydisent._validation import check_device
 from pydisent.data.base import Scratch
 
 
@@ -32,7 +33,7 @@ class Encoder:
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"argument 'batch_size' must be a positive integer, got {batch_size!r}")
         self.fn = fn
-        self.device = torch.device(device) if device is not None else None
+        self.device = check_device(device)
         self.batch_size = int(batch_size)
         self.num_codes: int | None = None
         self.cache_codes = bool(cache_codes)

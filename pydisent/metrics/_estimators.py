@@ -119,31 +119,96 @@ def hist_gradient_boosting(seed: int | None = None):
                                           min_samples_leaf=1, early_stopping=False, random_state=seed)
 
 
-def _leaf_finder(model, x: np.ndarray):
-    """``leaves(tree) -> (n,) int64`` leaf index of every row of ``x`` in one HGB predictor tree, using
-    scikit-learn's compiled predictor on a copy of the tree whose leaf values are the leaf indices; None if this
-    scikit-learn version's internals differ (the caller then walks the trees in numpy)."""
-    try:
-        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+# ---- fast DCI: the histogram trees, read through scikit-learn's private internals ---------------------
+# HistGradientBoostingClassifier has no public view of its trees, so the fast path reads `_predictors`
+# (TreePredictor objects with a structured `nodes` array), `_bin_mapper` and `_baseline_prediction`. The form
+# is checked before use (check_internals); a model that does not pass, or whose replayed scores disagree with
+# its public decision_function, raises InternalsMismatch, and the caller falls back to the public API
+# (never a wrong number). pyproject.toml pins the same tested range.
+SKLEARN_TESTED = ">=1.3,<1.10"
+_NODE_FIELDS = ("value", "feature_idx", "num_threshold", "missing_go_to_left", "left", "right", "depth",
+                "is_leaf", "bin_threshold", "is_categorical")
 
-        # the training rows, binned as during the fit: integer comparisons with the trees' bin thresholds give
-        # exactly the leaves the fit used
-        xb = model._bin_mapper.transform(np.ascontiguousarray(x, dtype=np.float64))
-        missing_bin = model._bin_mapper.missing_values_bin_idx_
 
-        def leaves(tree):
-            nodes = tree.nodes.copy()
-            nodes["value"] = np.arange(len(nodes), dtype=np.float64)
-            pred = TreePredictor(nodes, tree.binned_left_cat_bitsets, tree.raw_left_cat_bitsets)
-            return pred.predict_binned(xb, missing_bin, 1).astype(np.int64)
+class InternalsMismatch(Exception):
+    """The fitted model's private internals are not the form the fast DCI path reads."""
 
-        leaves(model._predictors[0][0])
-        return leaves
-    except Exception:  # pragma: no cover - depends on the installed scikit-learn
-        return None
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return sklearn.__version__
+
+
+def check_internals(model) -> None:
+    """Raises :class:`InternalsMismatch` (with the reason) unless ``model``, a fitted
+    ``HistGradientBoostingClassifier``, has the internals the compiled replay reads: ``_predictors`` a list
+    of stages of ``n_trees_per_iteration_`` trees, each with a structured ``nodes`` array holding
+    ``_NODE_FIELDS``; a ``_bin_mapper`` with ``transform`` and an integer ``missing_values_bin_idx_`` in
+    0..255; a ``_baseline_prediction`` of one value per tree of a stage; no categorical split."""
+    def fail(why):
+        raise InternalsMismatch(f"{why} (scikit-learn {_sklearn_version()}; tested {SKLEARN_TESTED})")
+
+    stages = getattr(model, "_predictors", None)
+    k = getattr(model, "n_trees_per_iteration_", None)
+    if not isinstance(stages, list) or not stages or not isinstance(k, int | np.integer) or k < 1:
+        fail("no list of fitted stages in `_predictors`")
+    for stage in stages:
+        if not isinstance(stage, list | tuple) or len(stage) != k:
+            fail(f"a stage of `_predictors` does not hold {k} trees")
+        for tree in stage:
+            nodes = getattr(tree, "nodes", None)
+            names = getattr(getattr(nodes, "dtype", None), "names", None) or ()
+            if not isinstance(nodes, np.ndarray) or nodes.ndim != 1 or len(nodes) == 0:
+                fail("a tree has no 1-d `nodes` array")
+            lacking = [f for f in _NODE_FIELDS if f not in names]
+            if lacking:
+                fail(f"tree nodes lack the fields {lacking}")
+            if nodes["is_categorical"].any():
+                fail("a tree has categorical splits, which the replay does not read")
+    mapper = getattr(model, "_bin_mapper", None)
+    missing = getattr(mapper, "missing_values_bin_idx_", None)
+    if not callable(getattr(mapper, "transform", None)) or not isinstance(missing, int | np.integer) \
+            or not 0 <= int(missing) <= 255:
+        fail("no `_bin_mapper` with `transform` and a uint8 `missing_values_bin_idx_`")
+    base = np.asarray(getattr(model, "_baseline_prediction", None), dtype=object)
+    if base.size != k:
+        fail(f"`_baseline_prediction` does not hold {k} values")
+
+
+def _forest_tables(model):
+    """Every tree's node table of a fitted HGB classifier, concatenated for :func:`pydisent.ops.trees.gbt_replay`
+    (child indices made global); raises :class:`InternalsMismatch` where the internals differ."""
+    check_internals(model)
+    trees = [t for stage in model._predictors for t in stage]
+    nodes = np.concatenate([t.nodes for t in trees])
+    sizes = np.array([len(t.nodes) for t in trees], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    shift = np.repeat(offsets[:-1], sizes)
+    leaf = nodes["is_leaf"].astype(bool)
+
+    def child(name):
+        return np.where(leaf, 0, nodes[name].astype(np.int64) + shift).astype(np.int32)
+
+    return {"feature": np.where(leaf, 0, nodes["feature_idx"]).astype(np.int32),
+            "threshold": nodes["bin_threshold"].astype(np.uint8),
+            "missing_left": nodes["missing_go_to_left"].astype(np.uint8),
+            "left": child("left"), "right": child("right"), "is_leaf": leaf.astype(np.uint8),
+            "value": nodes["value"].astype(np.float64), "offsets": offsets,
+            "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1),
+            "missing_bin": int(model._bin_mapper.missing_values_bin_idx_)}
+
+
+def _binned(model, x: np.ndarray) -> np.ndarray:
+    xb = np.asarray(model._bin_mapper.transform(np.ascontiguousarray(x, np.float64)))
+    if xb.dtype != np.uint8 or xb.shape != np.shape(x):
+        raise InternalsMismatch(f"`_bin_mapper.transform` gave {xb.dtype} {xb.shape}, expected uint8 "
+                                f"{np.shape(x)} (scikit-learn {_sklearn_version()}; tested {SKLEARN_TESTED})")
+    return xb
 
 
 def _walk_leaves(nodes, x: np.ndarray) -> np.ndarray:
+    """Leaf index of every row of ``x`` (unbinned) in one tree, by numpy (the reference walk)."""
     node = np.zeros(len(x), dtype=np.int64)
     rows = np.arange(len(x))
     leaf = nodes["is_leaf"].astype(bool)
@@ -156,61 +221,16 @@ def _walk_leaves(nodes, x: np.ndarray) -> np.ndarray:
     return node
 
 
-def _forest_tables(model):
-    """Every tree's node table of a fitted HGB classifier, concatenated for ``_C.gbt_replay_cpu`` (child
-    indices made global), or None where this scikit-learn version lays its trees out differently or a tree
-    has categorical splits (the caller then replays in numpy)."""
-    try:
-        trees = [t for stage in model._predictors for t in stage]
-        nodes = np.concatenate([t.nodes for t in trees])
-        if nodes["is_categorical"].any():
-            return None
-        sizes = np.array([len(t.nodes) for t in trees], dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        shift = np.repeat(offsets[:-1], sizes)
-        leaf = nodes["is_leaf"].astype(bool)
-
-        def child(name):
-            return np.where(leaf, 0, nodes[name].astype(np.int64) + shift).astype(np.int32)
-
-        return {"feature": np.where(leaf, 0, nodes["feature_idx"]).astype(np.int32),
-                "threshold": nodes["bin_threshold"].astype(np.uint8),
-                "missing_left": nodes["missing_go_to_left"].astype(np.uint8),
-                "left": child("left"), "right": child("right"), "is_leaf": leaf.astype(np.uint8),
-                "value": nodes["value"].astype(np.float64), "offsets": offsets,
-                "baseline": np.asarray(model._baseline_prediction, dtype=np.float64).reshape(-1),
-                "missing_bin": int(model._bin_mapper.missing_values_bin_idx_)}
-    except (AttributeError, KeyError, ValueError):  # pragma: no cover - depends on the installed scikit-learn
-        return None
-
-
 def gbt_replay(model, x: np.ndarray, classes_idx: np.ndarray | None = None, tables=None):
     """Raw scores ``(n, K)`` of a fitted ``HistGradientBoostingClassifier`` on the rows of ``x`` (what
-    ``model._raw_predict`` gives, up to summation order) and, given ``classes_idx`` (each row's class as an
-    index into ``model.classes_``), the unnormalised gradient-SSE importance ``(F,)`` of
-    :func:`gradient_importance`; replayed by the compiled ``_C.gbt_replay_cpu`` (one pass over every tree,
-    OpenMP across the trees of a stage). None where the trees' layout is not the expected one."""
-    import torch
-
-    from pydisent import _C
-    from pydisent._dispatch import ref
+    ``model.decision_function`` gives, up to summation order) and, given ``classes_idx`` (each row's class as
+    an index into ``model.classes_``), the unnormalised gradient-SSE importance ``(F,)`` of
+    :func:`gradient_importance`: the compiled replay :func:`pydisent.ops.trees.gbt_replay` on the model's
+    node tables. Raises :class:`InternalsMismatch` where the internals are not the expected form."""
+    from pydisent.ops.trees import gbt_replay as replay
 
     tables = tables if tables is not None else _forest_tables(model)
-    if tables is None:
-        return None
-    xb = torch.from_numpy(np.ascontiguousarray(model._bin_mapper.transform(np.ascontiguousarray(x, np.float64))))
-    n, num_features = xb.shape
-    k = tables["baseline"].size
-    raw = torch.empty((n, k), dtype=torch.float64)
-    t = {name: torch.from_numpy(np.ascontiguousarray(v)) for name, v in tables.items() if name != "missing_bin"}
-    targets = importance = None
-    if classes_idx is not None:
-        targets = ref(torch.from_numpy(np.ascontiguousarray(classes_idx, dtype=np.int64)))
-        importance = torch.empty(num_features, dtype=torch.float64)
-    _C.gbt_replay_cpu(ref(xb), ref(t["feature"]), ref(t["threshold"]), ref(t["missing_left"]), ref(t["left"]),
-                      ref(t["right"]), ref(t["is_leaf"]), ref(t["value"]), ref(t["offsets"]), ref(t["baseline"]),
-                      tables["missing_bin"], targets, ref(raw), None if importance is None else ref(importance))
-    return raw.numpy(), None if importance is None else importance.numpy()
+    return replay(_binned(model, x), tables, tables["missing_bin"], classes_idx)
 
 
 def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool = False, compiled: bool = True,
@@ -222,27 +242,26 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
     tree was fit to (``y_k - p_k`` at that stage, unit weights), summed per feature over all trees and normalised
     to sum 1. HGB's own split gains weight points by the loss's Hessian, which moves importance onto noise
     features (about -0.04 on DCI disentanglement of near-perfect codes); with this definition the two estimators
-    differ only through the trees' structure. The stage-wise predictions are replayed from the stored trees (leaf
-    of every row from the compiled predictor; node sums gathered from the leaves up) and checked against the
-    model's own. ``return_raw=True`` also returns those replayed raw predictions ``(n, K)`` of the rows of ``x``
-    (what ``model._raw_predict(x)`` gives, up to summation order), which spares the caller a second pass
-    over every tree to predict the training points. ``compiled=True`` replays in C++ (:func:`gbt_replay`);
-    ``False`` (or trees laid out unexpectedly) replays in numpy, the reference the tests compare it with;
-    ``tables`` are the model's :func:`_forest_tables` when the caller already has them."""
+    differ only through the trees' structure. ``return_raw=True`` also returns the replayed raw predictions
+    ``(n, K)`` of the rows of ``x``, which spares the caller a second pass over every tree to predict the
+    training points. ``compiled=True`` replays in C++ (:func:`gbt_replay`); ``False`` walks the trees in
+    numpy on the unbinned rows, the reference the tests compare it with. The replayed scores of a few rows are
+    checked against the model's public ``decision_function``; a model whose internals are not the expected
+    form, or whose replay disagrees, raises :class:`InternalsMismatch`. ``tables`` are the model's
+    :func:`_forest_tables` when the caller already has them."""
     x = np.asarray(x, dtype=np.float64)
     if not np.isfinite(x).all():
         raise ValueError("gradient_importance needs finite codes")
     classes = np.asarray(model.classes_)
     yi = np.searchsorted(classes, y)
-    replayed = gbt_replay(model, x, yi, tables) if compiled else None
-    if replayed is not None:
-        raw, imp = replayed
+    if compiled:
+        raw, imp = gbt_replay(model, x, yi, tables)
         return _checked_importance(model, x, raw, imp, return_raw)
+    check_internals(model)
     n, num_features = x.shape
     k_trees = model.n_trees_per_iteration_
     raw = np.repeat(np.asarray(model._baseline_prediction, dtype=np.float64).reshape(1, -1), n, axis=0)
     target = (yi[:, None] == np.arange(k_trees)[None, :]) if k_trees > 1 else (yi[:, None] == 1)
-    leaves_of = _leaf_finder(model, x) or (lambda tree: _walk_leaves(tree.nodes, x))
     imp = np.zeros(num_features, dtype=np.float64)
     for stage in model._predictors:
         if k_trees == 1:
@@ -258,7 +277,7 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
         shift = np.repeat(offset, sizes)
         leaf = np.empty((len(stage), n), dtype=np.int64)  # (K, n) global leaf index of every row
         for k, t in enumerate(stage):
-            leaf[k] = leaves_of(t)
+            leaf[k] = _walk_leaves(t.nodes, x)
         leaf += offset[:, None]
         flat = leaf.ravel()
         sums = np.stack([np.bincount(flat, minlength=m).astype(np.float64),
@@ -283,11 +302,13 @@ def gradient_importance(model, x: np.ndarray, y: np.ndarray, *, return_raw: bool
 
 
 def _checked_importance(model, x, raw, imp, return_raw):
-    """Normalises the importance after checking the replayed scores of a few rows against the model's own."""
+    """Normalises the importance after checking the replayed scores of a few rows against the model's own
+    (public ``decision_function``)."""
     check = slice(0, min(len(x), 32))
-    if not np.allclose(raw[check], model._raw_predict(x[check]), rtol=1e-6, atol=1e-6):
-        raise RuntimeError("gradient_importance: replayed predictions differ from the model's; this scikit-learn "
-                           "version stores its trees differently")
+    own = np.asarray(model.decision_function(x[check]), dtype=np.float64).reshape(raw[check].shape)
+    if not np.allclose(raw[check], own, rtol=1e-6, atol=1e-6):
+        raise InternalsMismatch(f"replayed predictions differ from the model's decision_function (scikit-learn "
+                                f"{_sklearn_version()}; tested {SKLEARN_TESTED})")
     total = imp.sum()
     imp = imp / total if total > 0 else imp
     return (imp, raw) if return_raw else imp

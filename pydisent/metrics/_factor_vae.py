@@ -67,7 +67,13 @@ def _score(global_var, train_local, train_labels, eval_local, eval_labels, prune
         warnings.warn("factor_vae: a code dimension has zero variance and is not pruned (prune_threshold=0); as in "
                       "the reference, local/global variance is 0/0 = NaN there and every vote goes to that "
                       "dimension (score ~ 1/num_factors)", RuntimeWarning, stacklevel=3)
-    rows = int(max(int(train_labels.max()), int(eval_labels.max()))) + 1
+    # Vote rows for the factor indices that occur (and for index 0, the classifier's choice for a column
+    # without training votes), in order: the table no longer grows with the largest index (labels x 1e8
+    # asked bincount for 6.4 GB) and the scores are those of the full table.
+    zero = torch.zeros(1, dtype=train_labels.dtype, device=train_labels.device)
+    _, dense = torch.unique(torch.cat([zero, train_labels, eval_labels]), return_inverse=True)
+    rows = int(dense.max()) + 1
+    train_labels, eval_labels = dense[1:1 + train_labels.numel()], dense[1 + train_labels.numel():]
     train_votes = _votes(train_local, train_labels, global_var, active, rows)
     eval_votes = _votes(eval_local, eval_labels, global_var, active, rows)
     classifier = train_votes.argmax(dim=0)  # majority vote per code column; all-zero columns -> factor 0

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from pydisent.metrics._registry import register
+from pydisent.metrics._scaling import global_guard
 from pydisent.metrics._traversals import (
     check_backend,
     check_repeats,
@@ -45,12 +46,13 @@ _P = ((1, "manhattan"), (2, "euclidean"))
 def width_length(z: torch.Tensor, p: int, metric: str, backend: str = "auto") -> tuple[float, float]:
     """Repeat-averaged width and length of traversals ``z`` ``(R, s, Z)`` (``s >= 2``) under the L``p`` norm."""
     R, s, _ = z.shape
+    z, unscale = global_guard(z)  # widths and lengths scale with the codes: no squares overflow on the way
     steps = torch.linalg.vector_norm(torch.roll(z, -1, dims=1) - z, ord=p, dim=-1).to(torch.float64)
     # keep the s-1 smallest steps of each traversal: drop its largest (the wrap-around for open curves)
     kept = torch.sort(steps, dim=-1).values[:, : s - 1]
     length = (s - 1) * float(kept.mean())
     width = float(pairwise_distance(z, metric=metric, backend=backend).flatten(1).amax(1).to(torch.float64).mean())
-    return width, length
+    return width * unscale, length * unscale
 
 
 def flatness_per_factor(codes: list[torch.Tensor], backend: str = "auto") -> dict:

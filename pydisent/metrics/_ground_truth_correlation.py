@@ -51,11 +51,13 @@ from pydisent._dispatch import resolve_backend
 from pydisent._rng import as_rng
 from pydisent._validation import as_tensor, check_finite, check_float, check_positive_int
 from pydisent.metrics._registry import ALIASES, register
+from pydisent.metrics._scaling import global_guard
 from pydisent.metrics._traversals import (
     ImageBatch,
     check_backend,
     check_repeats,
     check_traversals,
+    factor_names_for,
     geometric_mean,
     iter_observation_chunks,
     no_active_factors,
@@ -127,6 +129,10 @@ def chunk_distances(codes: torch.Tensor, triplets: torch.Tensor, observations: t
                          pair_distances(factors, a, n, "manhattan", backend))
     for name, metric in _LATENT:
         out[name] = (pair_distances(codes, a, p, metric, backend), pair_distances(codes, a, n, metric, backend))
+        if not bool(torch.isfinite(out[name][0]).all() & torch.isfinite(out[name][1]).all()):
+            raise ValueError(f"the codes' {metric} distances overflow float64 (codes beyond about 1e154): rescale "
+                             f"the representation, or score codes you already have with the array form, which "
+                             f"rescales them exactly")
     if isinstance(observations, ImageBatch):  # uint8 images: exact, and finite by construction
         out["data"] = (image_pair_distances(observations, a, p, backend),
                        image_pair_distances(observations, a, n, backend))
@@ -230,12 +236,14 @@ def ground_truth_correlation(traversals, traversal_observations=None, *, global_
     """
     rng = as_rng(rng)
     num_samples = check_positive_int(num_samples, "num_samples")
-    codes = check_traversals(traversals)
+    # every key is a (rank) correlation of distances: scale-free, so codes beyond 2**+-100 are moved by a
+    # power of two before their squared distances overflow or underflow (codes inside are untouched)
+    codes = [global_guard(c)[0] for c in check_traversals(traversals)]
     device = codes[0].device
     obs = None
     if traversal_observations is not None:
         obs = _check_observations(traversal_observations, codes, "traversal_observations")
-    names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(len(codes))]
+    names = factor_names_for(factor_names, len(codes))
     active = [f for f, c in enumerate(codes) if c.shape[1] > 1]
     if not active:
         no_active_factors("ground_truth_correlation", [c.shape[1] for c in codes])

@@ -47,11 +47,18 @@ class _SortedSums:
         self.start = torch.cumsum(counts, 0) - counts  # (K,)
         self.end = torch.cumsum(counts, 0)
         rows = torch.arange(Z, device=dev)
-        self.lo = self.xs[:, 0] - 1.0
-        self.hi = self.xs[:, -1] + 1.0
-        span = float((self.hi - self.lo).max()) + 1.0
+        # Row r is searched as the values fl(x - m_r) + r * span (m_r its minimum): every row occupies its
+        # own interval whatever the codes' offsets and magnitudes (a code above a later one once crossed into
+        # its range, and a pad of 1 vanished below the ulp of codes near 1e38). The map is monotone and the
+        # same for the points and the queries, so it can only merge values within round-off.
+        self.m = self.xs[:, 0]
+        width = self.xs[:, -1] - self.m
+        pad = float(width.max()) + 1.0  # in the shifted domain, where values are O(width)
+        self.lo = torch.full_like(self.m, -0.5 * pad)
+        self.hi = width + 0.5 * pad
+        span = float(width.max()) + 2.0 * pad
         self.x_off = rows.to(x.dtype) * span
-        self.flat_x = (self.xs + self.x_off[:, None]).reshape(-1)
+        self.flat_x = ((self.xs - self.m[:, None]) + self.x_off[:, None]).reshape(-1)
         self.k_off = rows * (num_classes * n)
         self.flat_keys = (keys + self.k_off[:, None]).reshape(-1)
         self.row_n = rows * n
@@ -63,7 +70,8 @@ class _SortedSums:
     def below(self, t: torch.Tensor, cls: torch.Tensor):
         """Sums over x < t (all points, points of class ``cls``) and over x >= t, each (3, Z, P); ``cls`` (P,)
         is the class of each query column."""
-        tc = torch.minimum(torch.maximum(t, self.lo[:, None]), self.hi[:, None]) + self.x_off[:, None]
+        t0 = t - self.m[:, None]
+        tc = torch.minimum(torch.maximum(t0, self.lo[:, None]), self.hi[:, None]) + self.x_off[:, None]
         q = torch.searchsorted(self.flat_x, tc.contiguous()) - self.row_n[:, None]  # number of x < t per row
         all_below = self._take(self.cum_all, q)
         all_above = self.cum_all[:, :, -1:] - all_below

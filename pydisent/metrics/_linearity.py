@@ -35,11 +35,13 @@ import numpy as np
 import torch
 
 from pydisent.metrics._registry import register
+from pydisent.metrics._scaling import global_guard
 from pydisent.metrics._traversals import (
     check_backend,
     check_repeats,
     check_traversals,
     encode_traversals,
+    factor_names_for,
     geometric_mean,
     no_active_factors,
     sample_active_traversals,
@@ -82,6 +84,7 @@ def linearity_per_factor(codes: list[torch.Tensor], backend: str = "auto") -> tu
         x[start:start + c.shape[0], :c.shape[1]] = c
         mask[start:start + c.shape[0], :c.shape[1]] = True
         start += c.shape[0]
+    x, _ = global_guard(x)  # every key is a ratio of variances: scale-free, so extreme codes are rescaled
     mean, evals, _ = batched_pca(x, mask, unbiased=True, backend=backend)
     n = mask.sum(1).to(torch.float64)
     dev = torch.where(mask[:, :, None], x.to(torch.float64) - mean.to(torch.float64)[:, None, :], 0.0)
@@ -135,7 +138,7 @@ def linearity(traversals, *, backend: str = "auto", factor_names=None) -> dict:
         docstring for the definitions.
     """
     codes = check_traversals(traversals)
-    names = list(factor_names) if factor_names is not None else [f"factor_{i}" for i in range(len(codes))]
+    names = factor_names_for(factor_names, len(codes))
     active = [f for f, c in enumerate(codes) if c.shape[1] > 1]
     if not active:
         no_active_factors("linearity", [c.shape[1] for c in codes])

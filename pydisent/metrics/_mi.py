@@ -31,11 +31,12 @@ def dense_labels(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     if n == 0:
         return x.clone(), torch.zeros(d, dtype=torch.int64, device=dev)
     lo = x.amin(dim=0)
-    x0 = x - lo
-    span = x0.amax(dim=0) + 1
-    max_span = int(span.max())
+    # Spans in Python integers: hi - lo in int64 wraps for labels such as +-2**62 (ids, hashes), and a
+    # wrapped span once sent them into the presence table with negative positions.
+    max_span = max(int(h) - int(l) + 1 for h, l in zip(x.amax(dim=0).tolist(), lo.tolist()))
     cols = torch.arange(d, device=dev)
-    if max_span <= max(1 << 16, 4 * n):
+    if max_span <= max(1 << 16, 4 * n):  # then every x - lo below is exact
+        x0 = x - lo
         # Presence table: the rank of each present value within its column.
         present = torch.zeros(d, max_span, dtype=torch.bool, device=dev)
         present[cols[None, :].expand(n, d), x0] = True
@@ -44,7 +45,7 @@ def dense_labels(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return dense, present.sum(dim=1)
     dense = torch.empty_like(x)
     card = torch.empty(d, dtype=torch.int64, device=dev)
-    for j in range(d):
+    for j in range(d):  # labels far apart: sorted distinct values, no arithmetic on the labels
         u, inv = torch.unique(x[:, j], return_inverse=True)
         dense[:, j] = inv
         card[j] = u.numel()

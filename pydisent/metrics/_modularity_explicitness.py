@@ -11,6 +11,7 @@ from pydisent.metrics._estimators import check_solver, logistic_regression, para
 from pydisent.metrics._mi import discrete_mutual_info
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import tree_guard
 
 
 def modularity_from_mi(mutual_information) -> float:
@@ -28,6 +29,9 @@ def modularity_from_mi(mutual_information) -> float:
 
 
 def _standardize(x: np.ndarray, xt: np.ndarray):
+    # z-scores are scale-free: columns outside 2**-100..2**100 are moved by a power of two first (exact, so
+    # the same z-scores), where the squares of the std can no longer overflow (1e160) or underflow
+    x, xt = tree_guard(x, xt)
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     # A constant code has std 0: the reference divides by 0 (NaN, then scikit-learn raises). Here it is left

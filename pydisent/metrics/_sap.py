@@ -10,6 +10,7 @@ from pydisent.metrics._estimators import parallel_map
 from pydisent.metrics._linear_svc import linear_svc_accuracy
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import column_guard_torch, linear_guard_torch
 
 
 def _svc_pair(args):
@@ -20,11 +21,22 @@ def _svc_pair(args):
     return float(np.mean(clf.predict(xt[:, None]) == yt))
 
 
+def _exponent_shift(raw: torch.Tensor, scaled: torch.Tensor) -> torch.Tensor:
+    """Per column, the power of two ``k`` with ``scaled = raw * 2**k`` (0 for all-zero columns)."""
+    _, e_raw = torch.frexp(raw.abs().amax(dim=0))
+    _, e_new = torch.frexp(scaled.abs().amax(dim=0))
+    return (e_new - e_raw).to(torch.float64)
+
+
 def sap_matrix(codes, factors, codes_test, factors_test, *, continuous_factors: bool = False, fast: bool = False,
                C: float = 0.01, n_jobs=None) -> torch.Tensor:
     """SAP score matrix ``S`` ``(Z, F)``; see :func:`sap`. Arguments are checked tensors."""
     if continuous_factors:
-        x = codes.to(torch.float64)
+        raw = codes.to(torch.float64)
+        # correlations are scale-free: extreme codes are moved by a power of two per column (exact) before
+        # their squares overflow; the reference's variance threshold (1e-12) still applies to the raw codes
+        x = column_guard_torch(raw)
+        shift = torch.zeros(x.shape[1], dtype=torch.float64) if x is raw else _exponent_shift(raw, x)
         y = factors.to(torch.float64)
         xc = x - x.mean(dim=0)
         yc = y - y.mean(dim=0)
@@ -36,7 +48,12 @@ def sap_matrix(codes, factors, codes_test, factors_test, *, continuous_factors: 
             raise ValueError(f"argument 'factors': factor {k} is constant; its squared correlation is undefined")
         cov = xc.t() @ yc / (n - 1)
         s = cov * cov / (var_x[:, None] * var_y[None, :])
-        return torch.where(var_x[:, None] > 1e-12, s, torch.zeros_like(s))
+        threshold = torch.ldexp(torch.full_like(var_x, 1e-12), 2 * shift.to(var_x.device))  # 1e-12 in x's scale
+        return torch.where(var_x[:, None] > threshold[:, None], s, torch.zeros_like(s))
+    # LinearSVC on the raw codes is scale-dependent by definition (C = 0.01): no standardising; columns
+    # beyond 2**96 are brought down to it, where the score has long reached its large-scale limit and
+    # liblinear cannot loop (it never returned at 1e77)
+    codes, codes_test = linear_guard_torch(codes, codes_test)
     if fast:  # (linear_svc_accuracy raises the same error for a single-valued factor)
         return linear_svc_accuracy(codes, factors, codes_test, factors_test, C=C)
     check_two_classes(factors)
@@ -59,7 +76,10 @@ def sap(codes, factors, codes_test=None, factors_test=None, *, train_fraction: f
 
     A one-dimensional one-vs-rest linear classifier cannot isolate the middle values of a many-valued factor,
     and ``C=0.01`` on unscaled codes makes the score scale-dependent: even a perfect code scores far below 1
-    (both as in the reference).
+    (both as in the reference). Codes beyond 2**96 are scaled down to it (a power of two per code): the score
+    has reached its large-scale limit long before (it agrees at 1e10 and 1e76), and liblinear never returns
+    near 1e77. The continuous score is scale-free (extreme codes are rescaled exactly) except for the
+    reference's absolute variance threshold.
 
     Args:
         codes, factors: training points; codes_test, factors_test: test points (default: split by

@@ -10,6 +10,7 @@ import torch
 from pydisent.metrics._arrays import as_codes, check_positive_int
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import column_guard_torch
 
 
 def hoyer(x: torch.Tensor) -> torch.Tensor:
@@ -42,13 +43,17 @@ def sparsity(mu, *, normalise: bool = True) -> dict:
     experiments on the test set).
     """
     z = as_codes(mu, "mu", min_dims=2, min_points=2).to(torch.float64)
+    # The std normalisation is scale-free per dimension and the Hoyer measure per row: extreme magnitudes
+    # are moved by powers of two (exact) before squares in the std and the norms can overflow or underflow.
     if normalise:
+        z = column_guard_torch(z)
         std = z.std(dim=0, unbiased=True)
         if bool((std == 0).any()):
             d = int(torch.nonzero(std == 0)[0])
             raise ValueError(f"argument 'mu': latent dimension {d} is constant (std 0); normalised sparsity "
                              f"divides by it")
         z = z / std
+    z = column_guard_torch(z.t()).t()
     zero = torch.linalg.vector_norm(z, dim=1) == 0
     if bool(zero.any()):
         raise ValueError(f"argument 'mu': row {int(torch.nonzero(zero)[0])} is all zero; its Hoyer measure is 0/0")

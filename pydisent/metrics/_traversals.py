@@ -158,6 +158,9 @@ def check_traversals(traversals, name: str = "traversals") -> list[torch.Tensor]
     if isinstance(traversals, (torch.Tensor, np.ndarray)):
         raise TypeError(f"argument '{name}' must be a sequence with one (repeats, factor_size, num_codes) array "
                         f"per factor, got a single {type(traversals).__name__}")
+    if isinstance(traversals, (str, bytes, dict)) or not hasattr(traversals, "__iter__"):
+        raise TypeError(f"argument '{name}' must be a sequence with one (repeats, factor_size, num_codes) array "
+                        f"per factor, got {type(traversals).__name__}")
     out = []
     z = None
     for f, t in enumerate(traversals):
@@ -219,3 +222,16 @@ def warn_notes(metric: str, notes: list[str]) -> None:
 def no_active_factors(metric: str, sizes) -> None:
     raise ValueError(f"{metric}: the dataset has no factor with more than one value (factor sizes "
                      f"{list(np.asarray(sizes).tolist())}); there is nothing to traverse")
+
+
+def factor_names_for(factor_names, count: int, name: str = "factor_names") -> list[str]:
+    """``factor_names`` (one per factor of the traversals) as strings, or ``factor_0``, ... when None."""
+    if factor_names is None:
+        return [f"factor_{i}" for i in range(count)]
+    if isinstance(factor_names, (str, bytes)) or not hasattr(factor_names, "__iter__"):
+        raise TypeError(f"argument '{name}' must be a sequence of {count} names, got {type(factor_names).__name__}")
+    names = [str(n) for n in factor_names]
+    if len(names) != count:
+        raise ValueError(f"argument '{name}' must have one name per factor of the traversals ({count}), "
+                         f"got {len(names)}")
+    return names

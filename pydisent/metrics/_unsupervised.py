@@ -4,6 +4,7 @@ Gaussian Wasserstein correlation and mean pairwise mutual information of the cod
 from __future__ import annotations
 
 import math
+import warnings
 
 import torch
 
@@ -12,13 +13,21 @@ from pydisent.metrics._discretize import histogram_discretize
 from pydisent.metrics._mi import discrete_mutual_info
 from pydisent.metrics._registry import register
 from pydisent.metrics._sampling import sample_codes_factors
+from pydisent.metrics._scaling import column_guard_torch, global_guard
+
+
+def _covariance(z: torch.Tensor) -> torch.Tensor:
+    zc = z - z.mean(dim=0)
+    return zc.t() @ zc / (z.shape[0] - 1)
 
 
 def gaussian_total_correlation(cov: torch.Tensor) -> float:
     """``0.5 (sum_d log C_dd - log det C)``: KL between N(0, C) and the product of its marginals.
-    ``inf`` for a singular C with positive diagonal (perfectly correlated codes)."""
+    ``inf`` for a singular C with positive diagonal (perfectly correlated codes), with a warning."""
     sign, logdet = torch.linalg.slogdet(cov)
     if float(sign) <= 0:
+        warnings.warn("unsupervised: the code covariance is singular (perfectly correlated codes): the Gaussian "
+                      "total correlation is infinite", RuntimeWarning, stacklevel=3)
         return math.inf
     return float(0.5 * (torch.log(torch.diagonal(cov)).sum() - logdet))
 
@@ -46,6 +55,10 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
     Constant code dimensions (the reference takes log 0 and returns NaN) are left out of the covariance
     scores (they are independent of every other code and contribute 0 to the Wasserstein score); they still
     count in the mutual-information average (with MI 0), as in the reference. ``Z >= 2`` is required.
+    Codes of any magnitude (1e-300..1e300) give the same scale-free scores; the Wasserstein score, which
+    scales with the square of the codes, is ``inf`` where that square exceeds float64. Fewer points than
+    non-constant codes (or perfectly correlated codes) give a singular covariance: the total correlation is
+    ``inf``, with a ``RuntimeWarning``.
 
     Args:
         codes: ``(n, Z)`` codes; num_bins: discretiser bins (20).
@@ -61,18 +74,28 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict:
     num_bins = check_positive_int(num_bins, "num_bins")
     c = as_codes(codes, "codes", min_dims=2, min_points=2)
     z = c.to(torch.float64)
-    zc = z - z.mean(dim=0)
-    cov_all = zc.t() @ zc / (z.shape[0] - 1)
     live = ~constant_columns(z)
-    scores = {}
-    if bool(live.any()):
-        cov = cov_all[live][:, live]
-        scores["gaussian_total_correlation"] = gaussian_total_correlation(cov)
-        scores["gaussian_wasserstein_correlation"] = gaussian_wasserstein_correlation(cov)
-        wasserstein = scores["gaussian_wasserstein_correlation"]
-        scores["gaussian_wasserstein_correlation_norm"] = wasserstein / float(torch.trace(cov))
-    else:
+    if not bool(live.any()):
         raise ValueError("argument 'codes': every code dimension is constant; the covariance scores are undefined")
+    # Extreme codes are moved by powers of two (exact) before their squares can overflow or underflow: the
+    # Wasserstein score by one factor for all codes (it scales with its square), the total correlation
+    # column by column (it is invariant to scaling any code). Codes within 2**-100..2**100 are untouched.
+    zg, unscale = global_guard(z)
+    cov = _covariance(zg)[live][:, live]
+    zt = column_guard_torch(zg)
+    cov_tc = cov if zt is zg else _covariance(zt)[live][:, live]
+    n, num_live = z.shape[0], int(live.sum())
+    scores = {}
+    if n - 1 < num_live:
+        warnings.warn(f"unsupervised: {n} points give a code covariance of rank <= {n - 1} < {num_live} "
+                      f"(non-constant code dimensions): it is singular and the Gaussian total correlation is "
+                      f"infinite; use more points than code dimensions", RuntimeWarning, stacklevel=2)
+        scores["gaussian_total_correlation"] = math.inf
+    else:
+        scores["gaussian_total_correlation"] = gaussian_total_correlation(cov_tc)
+    w = gaussian_wasserstein_correlation(cov)
+    scores["gaussian_wasserstein_correlation"] = w * unscale * unscale
+    scores["gaussian_wasserstein_correlation_norm"] = w / float(torch.trace(cov))
     labels = histogram_discretize(c, num_bins)
     mi = discrete_mutual_info(labels, labels)
     mi.fill_diagonal_(0.0)

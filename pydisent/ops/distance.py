@@ -38,8 +38,9 @@ import math
 
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._memory import check_memory
 from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
@@ -55,7 +56,7 @@ _TORCH_CHUNK = 1 << 22
 
 
 def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "auto", condensed: bool = False,
-                      mode: str = "exact") -> torch.Tensor:
+                      mode: str = "exact", memory_budget=None) -> torch.Tensor:
     """Pairwise distances between the rows of ``x`` and the rows of ``y`` (or of ``x`` itself).
 
     Args:
@@ -70,6 +71,9 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
         condensed: self distances only (``y=None``): return the upper triangle, ``(n*(n-1)/2,)`` or
             ``(B, n*(n-1)/2)``, in ``scipy.spatial.distance.pdist`` order.
         mode: ``"exact"`` (default) or ``"gemm"`` (opt-in, not exact for near-duplicates: see above).
+        memory_budget: bytes (or e.g. ``"8G"``) the output may take (default: 90% of the available memory,
+            see :mod:`pydisent._memory`); a larger ``(B, n, m)`` result raises ``MemoryError`` before it is
+            allocated.
 
     Returns:
         ``(n, m)`` or ``(B, n, m)`` distances (``m = n`` for self distances), or the condensed form;
@@ -108,10 +112,19 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
                          f"got shape {tuple(xt.shape)}")
 
     out_dtype = X.dtype
-    X, Y, unscale = _safe_range(X, Y, symmetric)
+    entries = B * (n * (n - 1) // 2 if condensed else n * m)
+    check_memory(entries * X.element_size() * (2 if backend == "torch" else 1),
+                 f"pairwise_distance ({B} x {n} x {m} distances)",
+                 "pass fewer points, or compute blocks of rows with cdist(x[i:j], y)", memory_budget)
+    X, Y, e, tiny = _safe_range(X, Y, symmetric)
+    if tiny and metric == "cosine":  # cosine is invariant to scaling each point: exact per-point powers of two
+        X = _row_unit(X)
+        Y = X if symmetric else _row_unit(Y)
     shape = (B, n * (n - 1) // 2) if condensed else (B, n, m)
     if math.prod(shape) == 0:
         out = X.new_zeros(shape)
+    elif tiny and metric == "euclidean":
+        out = _torch_euclidean_scaled(X, Y, symmetric, condensed)
     elif mode == "gemm" and metric in _GEMM_METRICS:
         out = _torch_gemm(X, Y, metric, symmetric, condensed)
     elif backend == "torch":
@@ -119,23 +132,25 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     else:
         out = X.new_empty(shape)
         if backend == "cpu":
-            _C.distance_cpu(ref(X), ref(Y), ref(out), metric, symmetric, condensed, "auto", False)
+            code = _distance_metric.code(metric)
+            _C.distance_cpu(ref(X), ref(Y), ref(out), code, symmetric, condensed, "auto", False)
         else:
             _run_cuda(X, Y, out, metric, symmetric, condensed)
-    if unscale != 1.0 and metric != "cosine":
-        out.mul_(unscale * unscale if metric in ("sqeuclidean", "mse") else unscale)
+    if e != 0 and metric != "cosine":
+        out = _ldexp(out, 2 * e if metric in ("sqeuclidean", "mse") else e)
     out = out.to(out_dtype)
     return out if batched else out[0]
 
 
-def cdist(x, y, metric: str = "euclidean", *, backend: str = "auto", mode: str = "exact") -> torch.Tensor:
+def cdist(x, y, metric: str = "euclidean", *, backend: str = "auto", mode: str = "exact",
+          memory_budget=None) -> torch.Tensor:
     """Cross distances ``(n, m)`` / ``(B, n, m)`` between the rows of ``x`` and ``y``.
 
     The same as :func:`pairwise_distance` with ``y`` given (``y`` is required here); see there.
     """
     if y is None:
         raise ValueError("argument 'y' is required by cdist; use pairwise_distance(x) for self distances")
-    return pairwise_distance(x, y, metric, backend=backend, mode=mode)
+    return pairwise_distance(x, y, metric, backend=backend, mode=mode, memory_budget=memory_budget)
 
 
 # ---- argument checks --------------------------------------------------------------------------
@@ -185,25 +200,83 @@ def _max_abs(t: torch.Tensor, name: str) -> float:
     return a
 
 
-def _safe_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
-    """Checks finiteness; moves extreme-magnitude inputs into a range where squares cannot overflow.
+def _ldexp(t: torch.Tensor, e: int) -> torch.Tensor:
+    """``t * 2**e`` in two exact steps (``2**e`` alone overflows for ``|e|`` near 1024 and beyond)."""
+    h = e // 2
+    return t * math.ldexp(1.0, h) * math.ldexp(1.0, e - h)
 
-    Returns ``(X, Y, unscale)``: distances computed on the returned tensors, multiplied by
-    ``unscale`` (squared for the squared metrics), are the distances of the inputs.
+
+def _min_nonzero(t: torch.Tensor) -> float:
+    if t.numel() == 0:
+        return math.inf
+    a = t.abs()
+    return float(torch.where(a > 0, a, torch.full((), math.inf, dtype=a.dtype, device=a.device)).amin())
+
+
+def _safe_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
+    """Checks finiteness; moves extreme-magnitude inputs into a range where squares cannot overflow or
+    underflow.
+
+    Returns ``(X, Y, e, tiny)``: distances computed on the returned tensors, multiplied by ``2**e``
+    (squared for the squared metrics), are the distances of the inputs; ``tiny`` says that float64 input
+    holds nonzero magnitudes below the safe range beside larger ones (their squared differences underflow;
+    the euclidean and cosine paths then scale per pair / per point).
     """
     amax = _max_abs(X, "x")
     if not symmetric:
         amax = max(amax, _max_abs(Y, "y"))
     lo, hi = _SAFE_RANGE[X.dtype]
-    if amax == 0.0 or lo <= amax <= hi:
-        return X, Y, 1.0
-    if X.dtype == torch.float32:  # every float32 square and sum is finite and normal in float64
-        Xd = X.double()
-        return Xd, (Xd if symmetric else Y.double()), 1.0
-    e = math.frexp(amax)[1]  # amax = f * 2**e, 0.5 <= f < 1: scaling by 2**-e is exact
-    s = math.ldexp(1.0, -e)
-    Xs = X * s
-    return Xs, (Xs if symmetric else Y * s), math.ldexp(1.0, e)
+    e = 0
+    if amax != 0.0 and not lo <= amax <= hi:
+        if X.dtype == torch.float32:  # every float32 square and sum is finite and normal in float64
+            X = X.double()
+            Y = X if symmetric else Y.double()
+        else:
+            e = math.frexp(amax)[1]  # amax = f * 2**e, 0.5 <= f < 1: scaling by 2**-e is exact
+            X = _ldexp(X, -e)
+            Y = X if symmetric else _ldexp(Y, -e)
+    # A point far below the largest magnitude (1e-30 beside 1 in float32) has squared differences that
+    # underflow: float32 is then computed in float64 (which holds every float32 square); float64 is flagged.
+    lo = _SAFE_RANGE[X.dtype][0]
+    small = _min_nonzero(X) if symmetric else min(_min_nonzero(X), _min_nonzero(Y))
+    tiny = False
+    if small < lo:
+        if X.dtype == torch.float32:
+            X = X.double()
+            Y = X if symmetric else Y.double()
+        else:
+            tiny = True
+    return X, Y, e, tiny
+
+
+def _row_unit(t: torch.Tensor) -> torch.Tensor:
+    """Every point (last axis) scaled by a power of two to a largest magnitude in [0.5, 1) (zero rows kept)."""
+    amax = t.abs().amax(-1, keepdim=True)
+    _, ex = torch.frexp(amax)
+    ex = torch.where(amax > 0, ex, torch.zeros_like(ex)).to(t.dtype)
+    h = torch.trunc(-ex / 2)
+    return t * torch.exp2(h) * torch.exp2(-ex - h)
+
+
+def _torch_euclidean_scaled(X, Y, symmetric, condensed) -> torch.Tensor:
+    """Euclidean distances with each pair's differences divided by their largest magnitude before squaring
+    (``m sqrt(sum (d/m)^2)``): exact to rounding for any magnitudes (1e-300 beside 1)."""
+    B, n, d = X.shape
+    m = Y.shape[1]
+    D = X.new_empty((B, n, m))
+    rows = max(1, _TORCH_CHUNK // max(1, B * m * d))
+    for i0 in range(0, n, rows):
+        diff = X[:, i0:i0 + rows, None, :] - Y[:, None, :, :]
+        big = diff.abs().amax(-1, keepdim=True)
+        safe = torch.where(big > 0, big, torch.ones_like(big))
+        D[:, i0:i0 + rows] = (diff / safe).square().sum(-1).sqrt() * big[..., 0]
+    if symmetric:
+        D = torch.add(D, D.transpose(1, 2)).mul_(0.5)
+        D.diagonal(dim1=1, dim2=2).zero_()
+    if condensed:
+        iu = torch.triu_indices(n, n, 1, device=D.device)
+        return D[:, iu[0], iu[1]]
+    return D
 
 
 # ---- the paths --------------------------------------------------------------------------------
@@ -212,7 +285,8 @@ def _run_cuda(X, Y, out, metric, symmetric, condensed):
     with torch.cuda.device(X.device):
         B, n, m = X.shape[0], X.shape[1], Y.shape[1]
         norms = torch.empty(B * (n + m) if metric == "cosine" else 0, dtype=torch.float64, device=X.device)
-        _C.distance_cuda(ref(X), ref(Y), ref(out), ref(norms), metric, symmetric, condensed, stream_of(X))
+        _C.distance_cuda(ref(X), ref(Y), ref(out), ref(norms), _distance_metric.code(metric), symmetric, condensed,
+                         stream_of(X))
 
 
 def _finish(D: torch.Tensor, metric: str, d: int, symmetric: bool, condensed: bool) -> torch.Tensor:

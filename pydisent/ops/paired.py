@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._validation import as_tensor, check_backend, check_finite, check_float, check_same_device
 
@@ -31,7 +31,8 @@ def paired_distance(x, index_a, index_b, metric: str = "euclidean", *, backend: 
 
     Returns:
         float64 distances with the indices' shape, on ``x``'s device. Differences are taken in
-        ``x``'s dtype (as ``x[a] - x[b]`` rounds them) and summed in float64.
+        ``x``'s dtype (as ``x[a] - x[b]`` rounds them) and summed in float64. Points with no features
+        (``D = 0``) are at distance 0 under every metric and backend (an empty sum; ``mse`` too).
     """
     if not isinstance(metric, str) or metric not in PAIR_METRICS:
         raise ValueError(f"argument 'metric' must be one of {PAIR_METRICS}, got {metric!r}")
@@ -79,11 +80,11 @@ def _paired(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, metric: str, pa
             out = diff.square().sum(-1)
             if metric == "euclidean":
                 out = out.sqrt()
-            elif metric == "mse":
-                out = out / x.shape[1]
+            elif metric == "mse":  # D = 0: 0, as the kernels give (an empty sum), not 0/0
+                out = out / x.shape[1] if x.shape[1] else out
         return out.reshape(shape)
     x = x.contiguous()
-    code = PAIR_METRICS.index(metric)
+    code = _distance_metric.code(metric)
     if path == "cuda":
         _C.paired_distance_cuda(ref(x), ref(ia), ref(ib), ref(out), code, stream_of(x))
     else:
@@ -119,7 +120,13 @@ def paired_image_mse(images, index_a, index_b, channel_scale, *, backend: str = 
         raise TypeError(f"argument 'images' must be a uint8 tensor, got {x.dtype}")
     if x.dim() < 1:
         raise ValueError(f"argument 'images' must have shape (n, ...), got {tuple(x.shape)}")
-    scale = torch.as_tensor(channel_scale, dtype=torch.float64).reshape(-1).cpu()
+    if isinstance(channel_scale, (str, bytes)):
+        raise TypeError(f"argument 'channel_scale' must be a number or a sequence of numbers, got {channel_scale!r}")
+    try:
+        scale = torch.as_tensor(channel_scale, dtype=torch.float64).reshape(-1).cpu()
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"argument 'channel_scale' must be a number or a sequence of numbers, "
+                        f"got {type(channel_scale).__name__}") from None
     C = x.shape[-1] if x.dim() > 2 else 1
     if scale.numel() == 1:
         scale = scale.expand(C)
@@ -144,6 +151,8 @@ def _paired_image(x: torch.Tensor, ia: torch.Tensor, ib: torch.Tensor, scale: to
         # the kernel's arithmetic: exact per-channel integer sums (float64 holds them exactly), then the
         # weights in channel order, so both paths give the same bits and ties stay exact
         C, D = weights.numel(), x.shape[1]
+        if D == 0:  # images without pixels: every MSE is 0, as the kernel gives (an empty sum)
+            return torch.zeros(shape, dtype=torch.float64, device=x.device)
         d = x[ia].to(torch.float64) - x[ib].to(torch.float64)
         sums = (d * d).reshape(-1, D // C, C).sum(1)
         w = weights.tolist()

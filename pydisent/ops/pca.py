@@ -6,11 +6,13 @@ factor traversals at once; :func:`batched_pca` does all of them in one call.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
-from pydisent._validation import as_tensor, check_bool, check_finite, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
 
 #: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).
 MAX_DIM = int(_C.PCA_MAX_DIM)
@@ -49,8 +51,13 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
 
     The compiled kernels compute in float64 on the CPU (float32 input included); the CUDA kernel
     accumulates the covariance in float64 and runs cyclic Jacobi in the input precision.
+
+    Not differentiable on any backend (inputs are detached, as in the distance kernels). Any magnitude:
+    points beyond the range where the covariance sums stay finite and normal are scaled by a power of two
+    (exact) and the results scaled back; a covariance that the output dtype cannot hold (float32 points
+    near 1e30, float64 near 1e160) raises ``ValueError`` naming ``x`` on every backend, as NaN/inf points do.
     """
-    x = as_tensor(x, "x")
+    x = as_tensor(x, "x").detach()  # not differentiable on any backend (as the distance kernels)
     check_float(x, "x")
     check_rank(x, "x", (3,), "(clouds, points, dims)")
     if mask is not None:
@@ -72,15 +79,52 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
         elif path != "torch":
             raise ValueError(f"argument 'x' has k={k} dims per point; backend={backend!r} supports at most "
                              f"{MAX_DIM} (use backend='torch')")
-    if path != "cpu":
-        # Non-finite points would poison the eigensolver (the C++ CPU kernel detects them itself while
-        # it computes the means); masked-out points are never read, so they may hold anything.
-        check_finite(x if mask is None else x[mask], "x")
     if k == 0 or B == 0 or m == 0:
         eye = torch.eye(k, dtype=x.dtype, device=x.device).expand(B, k, k).contiguous()
         return x.new_zeros((B, k)), x.new_zeros((B, k)), (eye if eigenvectors else None)
+    # Non-finite points would poison the eigensolver; masked-out points are never read, so they may hold
+    # anything. Extreme magnitudes are moved by a power of two (exact) into a range where the covariance
+    # cannot overflow or underflow, and the results scaled back.
+    x, unscale = _safe_range(x, mask)
     if path == "torch":
-        return _pca_torch(x, mask, unbiased, eigenvectors)
+        mean, evals, evecs = _pca_torch(x, mask, unbiased, eigenvectors)
+    else:
+        mean, evals, evecs = _pca_kernel(x, mask, unbiased, eigenvectors, path)
+    if unscale != 1.0:
+        mean = mean * unscale
+        scaled = evals.to(torch.float64)
+        evals = scaled * unscale * unscale  # in two steps: unscale**2 alone can overflow (0 * inf = NaN)
+        big = ~torch.isfinite(evals) | (evals.abs() > torch.finfo(x.dtype).max)
+        if bool(big.any()):
+            b = int(torch.nonzero(big.any(dim=1))[0])
+            decade = math.log10(max(float(scaled[b].abs().max()), 1e-300)) + 2 * math.log10(unscale)
+            raise ValueError(f"argument 'x': the covariance of cloud {b} overflows {x.dtype} (largest variance "
+                             f"about 1e{decade:.0f}); rescale the points"
+                             + (" or pass float64" if x.dtype == torch.float32 else ""))
+        evals = evals.to(x.dtype)
+    return mean, evals, evecs
+
+
+# Largest magnitudes whose covariance sums stay finite and normal in the computing precision.
+_SAFE_RANGE = {torch.float32: (2.0**-40, 2.0**50), torch.float64: (2.0**-450, 2.0**450)}
+
+
+def _safe_range(x: torch.Tensor, mask):
+    """``(x * 2**-e, 2**e)`` when ``max|x|`` (over the masked points) is outside the safe range, else
+    ``(x, 1.0)``; ``ValueError`` naming ``x`` on NaN/inf."""
+    sel = x if mask is None else torch.where(mask[:, :, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
+    amax = float(torch.linalg.vector_norm(sel, float("inf"))) if sel.numel() else 0.0
+    if not math.isfinite(amax):
+        raise ValueError("argument 'x' contains NaN or infinite values")
+    lo, hi = _SAFE_RANGE[x.dtype]
+    if amax == 0.0 or lo <= amax <= hi:
+        return x, 1.0
+    e = math.frexp(amax)[1]
+    return x * math.ldexp(1.0, -e), math.ldexp(1.0, e)
+
+
+def _pca_kernel(x, mask, unbiased, eigenvectors, path):
+    B, _, k = x.shape
     x = x.contiguous()
     mask = mask.contiguous() if mask is not None else None
     mean = torch.empty((B, k), dtype=x.dtype, device=x.device)
@@ -89,10 +133,16 @@ def batched_pca(x, mask=None, *, unbiased: bool = True, eigenvectors: bool = Fal
     args = (ref(x), None if mask is None else ref(mask), ref(mean), ref(evals), None if evecs is None else ref(evecs),
             unbiased)
     if path == "cuda":
-        _C.pca_cuda(*args, stream_of(x))
-        # the kernel cannot raise: a covariance that overflows float64 shows up as non-finite output
-        if not bool(torch.isfinite(evals).all()):
+        # the kernel reports back through `status` (first unconverged cloud, first non-finite covariance,
+        # B for none); reading it synchronises, and the errors are the CPU kernel's
+        status = torch.full((2,), B, dtype=torch.int64, device=x.device)
+        _C.pca_cuda(*args, ref(status), stream_of(x))
+        unconverged, not_finite = status.tolist()
+        if not_finite < B or not bool(torch.isfinite(evals).all()):
             raise ValueError("argument 'x' has values whose covariance overflows (non-finite eigenvalues)")
+        if unconverged < B:
+            raise ValueError(f"batched_pca: the eigensolver did not converge for cloud {unconverged} "
+                             "(argument 'x' has extreme values?)")
     else:
         _C.pca_cpu(*args)
     return mean, evals, evecs

@@ -13,7 +13,7 @@ import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref
-from pydisent._validation import as_tensor, check_backend, check_finite, check_same_device
+from pydisent._validation import Interval, as_tensor, check, check_backend, check_finite, check_same_device
 
 __all__ = ["rankdata", "pearson", "spearman"]
 
@@ -31,6 +31,9 @@ def rankdata(x, dim: int = -1, *, backend: str = "auto") -> torch.Tensor:
     x = as_tensor(x, "x")
     if x.dim() == 0:
         raise ValueError("argument 'x' must have at least one dimension")
+    if x.is_complex():
+        raise TypeError(f"argument 'x' must hold real numbers, got {x.dtype}")
+    dim = check(dim, "dim", Interval(int, -x.dim(), x.dim() - 1))
     check_backend(backend, ("auto", "cpu", "torch"))
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
@@ -68,24 +71,58 @@ def pearson(x, y, dim: int = -1) -> torch.Tensor:
     """Pearson correlation of ``x`` and ``y`` along ``dim`` (float64, clamped to [-1, 1]).
 
     A slice where either input is constant has no correlation: the result there is NaN, as with
-    ``scipy.stats.pearsonr`` (callers decide what that means; the metrics report 0 and warn).
+    ``scipy.stats.pearsonr`` (callers decide what that means; the metrics report 0 and warn). NaN or
+    infinite input raises ``ValueError`` (as :func:`spearman`). Exact for any magnitude: slices near the
+    float64 limits (1e-300, 1e300) are rescaled by powers of two before the sums of squares.
     """
     x = as_tensor(x, "x")
     y = as_tensor(y, "y")
     if x.shape != y.shape:
         raise ValueError(f"arguments 'x' and 'y' must have the same shape, got {tuple(x.shape)} and {tuple(y.shape)}")
     check_same_device(("x", x), ("y", y))
-    x = x.to(torch.float64)
-    y = y.to(torch.float64)
-    xc = x - x.mean(dim, keepdim=True)
-    yc = y - y.mean(dim, keepdim=True)
+    if x.dtype == torch.bool or x.is_complex() or y.dtype == torch.bool or y.is_complex():
+        raise TypeError(f"arguments 'x' and 'y' must hold real numbers, got {x.dtype} and {y.dtype}")
+    if x.dim() == 0:
+        raise ValueError("arguments 'x' and 'y' must have at least one dimension")
+    dim = check(dim, "dim", Interval(int, -x.dim(), x.dim() - 1))
+    check_finite(x, "x")  # as spearman: NaN/inf is an error, never a silent NaN
+    check_finite(y, "y")
+    # The correlation of a slice is invariant to scaling it: a slice whose magnitude would overflow (1e200
+    # squared) or underflow the sums of squares is moved by a power of two first (exact: the same bits).
+    x = _slice_guard(x.to(torch.float64), dim)
+    y = _slice_guard(y.to(torch.float64), dim)
+    xc = _slice_guard(x - x.mean(dim, keepdim=True), dim)
+    yc = _slice_guard(y - y.mean(dim, keepdim=True), dim)
     num = (xc * yc).sum(dim)
     den = torch.sqrt((xc * xc).sum(dim) * (yc * yc).sum(dim))
     r = num / den
     return torch.where(den > 0, r.clamp(-1.0, 1.0), torch.full_like(r, float("nan")))
 
 
+_GUARD = 2.0**400  # (2 * 2**400)**2 * 2**60 points is still finite
+
+
+def _slice_guard(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x`` with every 1-d slice along ``dim`` whose largest magnitude lies outside ``[1/_GUARD, _GUARD]``
+    multiplied by a power of two bringing it to ``[0.5, 1)``; ``x`` itself when none does."""
+    if x.numel() == 0 or x.shape[dim] == 0:
+        return x
+    amax = x.abs().amax(dim, keepdim=True)
+    out = (amax > _GUARD) | ((amax < 1.0 / _GUARD) & (amax > 0))
+    if not bool(out.any()):
+        return x
+    _, e = torch.frexp(amax)
+    shift = torch.where(out, -e, torch.zeros_like(e)).to(x.dtype)
+    half = torch.trunc(shift / 2)  # two exact steps: 2**1074 alone overflows
+    return x * torch.exp2(half) * torch.exp2(shift - half)
+
+
 def spearman(x, y, dim: int = -1) -> torch.Tensor:
     """Spearman rank correlation along ``dim``: the Pearson correlation of the average-tie ranks, as
     ``scipy.stats.spearmanr`` for each pair of 1-d slices (NaN where a slice is constant)."""
+    x, y = as_tensor(x, "x"), as_tensor(y, "y")
+    if x.is_floating_point():
+        check_finite(x, "x")
+    if y.is_floating_point():
+        check_finite(y, "y")
     return pearson(rankdata(x, dim), rankdata(y, dim), dim)

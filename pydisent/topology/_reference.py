@@ -16,20 +16,28 @@ import numpy as np
 _FLT_MAX = float(np.finfo(np.float32).max)
 
 
-def distance_matrix(points: np.ndarray, metric: int) -> np.ndarray:
-    """float32 distances, accumulated in float64 in coordinate order (the engine's arithmetic)."""
+def distance_matrix(points: np.ndarray, metric="euclidean") -> np.ndarray:
+    """float32 distances, accumulated in float64 in coordinate order (the engine's arithmetic).
+
+    ``metric``: ``"euclidean"``, ``"manhattan"`` or ``"chebyshev"`` (or an alias or kernel code of
+    :mod:`pydisent._distance_metric`)."""
+    from pydisent._distance_metric import name_of
+
+    metric = name_of(metric)
+    if metric not in ("euclidean", "manhattan", "chebyshev"):
+        raise ValueError(f"argument 'metric' must be euclidean, manhattan or chebyshev, got {metric!r}")
     x = np.asarray(points, dtype=np.float64)
     n, d = x.shape
     acc = np.zeros((n, n), dtype=np.float64)
     for q in range(d):
         diff = x[:, None, q] - x[None, :, q]
-        if metric == 0:
+        if metric == "euclidean":
             acc += diff * diff
-        elif metric == 1:
+        elif metric == "manhattan":
             acc += np.abs(diff)
         else:
             acc = np.maximum(acc, np.abs(diff))
-    if metric == 0:
+    if metric == "euclidean":
         acc = np.sqrt(acc)
     return acc.astype(np.float32)
 

@@ -10,17 +10,21 @@ and the simplexwise refinement is the same (diameter, then combinatorial index).
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 import torch
 
-from pydisent import _C
+from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
+from pydisent._memory import check_memory, resolve_budget
 from pydisent._validation import Interval, as_tensor, check, check_backend, check_bool, check_finite, check_same_device
 from pydisent.topology.diagrams import Diagrams, empty_diagrams
 
-METRICS = {"euclidean": 0, "l2": 0, "manhattan": 1, "cityblock": 1, "l1": 1, "chebyshev": 2}
+# accepted names -> the kernels' metric code (pydisent/_distance_metric.py, csrc/common/metric.h)
+METRICS = {name: _distance_metric.code(name)
+           for name in ("euclidean", "l2", "manhattan", "cityblock", "l1", "chebyshev")}
 SUPPORTED_MAXDIM = (0, 1)
 _ARG = "points_or_distances"
 RIPS_BACKENDS = ("auto", "cpu", "cuda", "reference")
@@ -28,7 +32,7 @@ RIPS_BACKENDS = ("auto", "cpu", "cuda", "reference")
 
 def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float("inf"),
                   metric: str = "euclidean", distances: bool = False, return_generators: bool = False,
-                  backend: str = "auto"):
+                  backend: str = "auto", memory_budget=None):
     """Persistence diagrams of the Vietoris-Rips filtration, H0 and H1, like ``ripser.ripser``.
 
     The Rips complex at scale ``t`` holds every simplex whose diameter (largest pairwise distance)
@@ -54,6 +58,11 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
         backend: ``"auto"`` (device of the input), ``"cpu"``, ``"cuda"``, or ``"reference"`` (the pure
             NumPy/Python reference of ``pydisent.topology._reference``; a few dozen points at most;
             ``"torch"``, its former name, still selects it with a ``DeprecationWarning``).
+        memory_budget: working memory the CPU engine may use (bytes or e.g. ``"8G"``; default: 90% of
+            the memory available, see :mod:`pydisent._memory`). H1 of ``n`` points holds the ``n x n``
+            float32 distances and up to one 16-byte column per edge (about ``12 n^2`` bytes; ``maxdim=0``
+            on points needs ``O(n)``): above the budget a ``MemoryError`` states the estimate and the way
+            out (a finite ``threshold``, fewer points, ``maxdim=0``) before anything is allocated.
 
     Returns:
         A :class:`Diagrams` for one cloud; a plain ``list`` of :class:`Diagrams` for a batch or a
@@ -93,6 +102,10 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
         # competes with the engine's threads (and costs more than the check itself).
         raise ValueError(f"argument '{_ARG}' contains NaN or infinite values")
 
+    if backend == "cpu":
+        _check_workspace(clouds, distances, metric_code, maxdim, threshold, memory_budget)
+    elif memory_budget is not None:
+        resolve_budget(memory_budget)  # validated on every backend
     if backend == "reference":
         results = _run_reference(clouds, distances, metric_code, maxdim, threshold, return_generators)
     else:
@@ -110,6 +123,49 @@ def vietoris_rips(points_or_distances, maxdim: int = 1, threshold: float = float
 
 # ---- argument checks -------------------------------------------------------------------------------
 
+def _edge_fraction(cloud: torch.Tensor, distances: bool, metric: int, threshold: float) -> float:
+    """Fraction of a cloud's edges of length <= ``threshold``: exact for a matrix, estimated from 4096
+    random pairs (fixed seed) for points, with a margin; 1 for an infinite threshold."""
+    n = cloud.shape[0]
+    if math.isinf(threshold) or n < 2:
+        return 1.0
+    if distances:
+        a = cloud.detach().cpu().numpy()
+        return float(np.count_nonzero(np.triu(a <= threshold, 1))) / (n * (n - 1) / 2)
+    g = np.random.default_rng(0)
+    i, j = g.integers(0, n, 4096), g.integers(0, n, 4096)
+    keep = i != j
+    p = cloud.detach().cpu().to(torch.float64).numpy()
+    diff = np.abs(p[i[keep]] - p[j[keep]])
+    d = diff.sum(1) if metric == 1 else diff.max(1) if metric == 2 else np.sqrt((diff * diff).sum(1))
+    return min(1.0, float(np.mean(d <= threshold)) * 1.5 + 0.01)
+
+
+def _check_workspace(clouds, distances: bool, metric: int, maxdim: int, threshold: float, memory_budget) -> None:
+    """MemoryError before the CPU engine allocates more than the budget (see ``memory_budget``)."""
+    sizes = [int(c.shape[0]) for c in clouds]
+    per_cloud = []
+    for c, n in zip(clouds, sizes):
+        if maxdim == 0 or n < 3:
+            per_cloud.append(n * n * 4 if distances else 64 * n)  # a float32 copy of the matrix / Prim's forest
+        else:
+            edges = n * (n - 1) // 2
+            if 16 * edges > (32 << 20):  # only large clouds are worth estimating the columns of
+                edges = int(edges * _edge_fraction(c, distances, metric, threshold))
+            per_cloud.append(4 * n * n + 16 * edges)  # float32 distances + (up to) one column per edge
+    concurrent = max(1, min(len(sizes), int(_C.omp_max_threads())))
+    estimate = sum(sorted(per_cloud, reverse=True)[:concurrent])
+    largest = max(sizes, default=0)
+    ways = [f"use fewer points (the largest cloud has {largest})"]
+    if maxdim >= 1:
+        ways.append("pass maxdim=0 (H0 needs O(n) memory on point clouds)" if not distances else "pass maxdim=0")
+        ways.append("pass a smaller threshold (fewer edges; the n x n distances remain)")
+    if concurrent > 1:
+        ways.append(f"use fewer OpenMP threads ({concurrent} clouds are held at once)")
+    check_memory(estimate, f"vietoris_rips (maxdim={maxdim}, {len(sizes)} cloud(s), up to {largest} points)",
+                 "; ".join(ways), memory_budget)
+
+
 def _check_maxdim(maxdim) -> int:
     maxdim = check(maxdim, "maxdim", Interval(int, 0, None))
     if maxdim not in SUPPORTED_MAXDIM:
@@ -122,13 +178,13 @@ def _check_threshold(threshold) -> float:
     return check(threshold, "threshold", Interval(float, 0, None, inf=True))
 
 
-def _check_metric(metric, distances: bool) -> int:
+def _check_metric(metric, distances: bool) -> _C.DistanceMetric:
     if not isinstance(metric, str):
         raise TypeError(f"argument 'metric' must be a string, got {type(metric).__name__}")
     key = metric.lower()
     if key not in METRICS:
         raise ValueError(f"argument 'metric' must be one of {sorted(METRICS)}, got {metric!r}")
-    if distances and METRICS[key] != 0:
+    if distances and METRICS[key] != _C.DistanceMetric.euclidean:
         raise ValueError("argument 'metric' applies to point input only; with distances=True the "
                          "matrix already holds the distances (leave metric='euclidean')")
     return METRICS[key]
@@ -152,13 +208,13 @@ def _as_clouds(x, distances: bool) -> tuple[list[torch.Tensor], bool, torch.Tens
         clouds = []
         for i, item in enumerate(x):
             name = f"{_ARG}[{i}]"
-            t = _as_real(as_tensor(item, name), name)
+            t = _as_real(as_tensor(item, name).detach(), name)  # persistence is not differentiable
             if t.dim() != 2:
                 raise ValueError(f"argument '{name}' must have 2 dimensions ({what}), got shape {tuple(t.shape)}")
             clouds.append(t)
         single, whole = False, None
     else:
-        t = _as_real(as_tensor(x, _ARG), _ARG)
+        t = _as_real(as_tensor(x, _ARG).detach(), _ARG)
         whole = None
         if t.dim() == 2:
             clouds, single = [t], True
@@ -213,8 +269,12 @@ def _check_matrices(clouds: list[torch.Tensor]) -> None:
         if bool((xp.diagonal(a) != 0).any()):
             raise ValueError(f"argument '{_ARG}'{where} must be a distance matrix with a zero diagonal")
         b = a.T
-        tol = 1e-5 * xp.maximum(xp.abs(a), xp.abs(b))
-        bad = (a != b) & ~(xp.abs(a - b) <= tol)
+        # equal entries (inf == inf included) are symmetric; unequal ones must be finite and within the
+        # tolerance (relative to an inf entry, every difference once passed: [[0, inf], [5, 0]])
+        finite = xp.isfinite(a) & xp.isfinite(b)
+        fa, fb = xp.where(finite, a, 0), xp.where(finite, b, 0)  # no inf - inf on the way
+        tol = 1e-5 * xp.maximum(xp.abs(fa), xp.abs(fb))
+        bad = (a != b) & ~(finite & (xp.abs(fa - fb) <= tol))
         if bool(bad.any()):
             i0, j0 = (int(v) for v in xp.argwhere(bad)[0])
             raise ValueError(f"argument '{_ARG}'{where} must be a symmetric distance matrix: "
@@ -239,7 +299,7 @@ def _unpack(raw: dict, count: int, maxdim: int, generators: bool) -> list[Diagra
     return out
 
 
-def _run_reference(clouds, distances: bool, metric: int, maxdim: int, threshold: float,
+def _run_reference(clouds, distances: bool, metric, maxdim: int, threshold: float,
                    generators: bool) -> list[Diagrams]:
     from pydisent.topology._reference import distance_matrix, rips_reference
 

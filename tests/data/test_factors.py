@@ -248,3 +248,56 @@ def test_triplets_bad_input(rng):
         fs.distance([[0, 0]], [[1, 1]], "chebyshev")
     with pytest.raises(ValueError, match="same shape"):
         fs.distance([[0, 0]], [[1, 1], [0, 0]])
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_factor_space_sizes_beyond_int64():
+    """Defect 11: FactorSpace([2**32, 2**32]).size was 0 (int64 cumprod wrapped) and pos_to_idx -1."""
+    import numpy as np
+    import pytest
+
+    from pydisent.data.factors import FactorSpace
+
+    with pytest.raises(ValueError, match="argument 'sizes'.*int64"):
+        FactorSpace([2**32, 2**32])
+    fs = FactorSpace([2**31, 2**31])
+    assert fs.size == 2**62
+    last = np.array([[2**31 - 1, 2**31 - 1]])
+    assert int(fs.pos_to_idx(last)[0]) == 2**62 - 1
+    np.testing.assert_array_equal(fs.idx_to_pos([2**62 - 1]), last)
+
+
+def test_factor_space_rejects_non_integers():
+    """Defect 12: sizes [2.7, 3] were truncated, ['a'] leaked int()'s message, n=2.5 drew 2 rows."""
+    import numpy as np
+    import pytest
+
+    from pydisent.data.factors import FactorSpace
+
+    for bad in ([2.7, 3], ["a"], [True, 2], [None]):
+        with pytest.raises(TypeError, match="argument 'sizes'"):
+            FactorSpace(bad)
+    with pytest.raises(TypeError, match="argument 'sizes'"):
+        FactorSpace(5)
+    assert FactorSpace([2.0, np.int64(3)]).sizes.tolist() == [2, 3]  # integral values stay accepted
+    fs = FactorSpace([2, 3])
+    with pytest.raises(TypeError, match="argument 'n'"):
+        fs.sample_factors(2.5, 0)
+    with pytest.raises(ValueError, match="argument 'n'"):
+        fs.sample_factors(-1, 0)
+    assert fs.sample_factors(np.int64(4), 0).shape == (4, 2)
+
+
+def test_factor_values_reported_as_given():
+    """Defect 23: a uint64 2**63 factor was reported as -9223372036854775808."""
+    import numpy as np
+    import pytest
+
+    from pydisent.data.factors import FactorSpace
+
+    fs = FactorSpace([2, 2])
+    with pytest.raises(ValueError, match="value 9223372036854775808 at row 0"):
+        fs.pos_to_idx(np.array([[2**63, 0]], dtype=np.uint64))
+    with pytest.raises(ValueError, match="value 100000000000000000000 at row 0"):
+        fs.pos_to_idx(np.array([[1e20, 0.0]]))

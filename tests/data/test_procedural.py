@@ -223,3 +223,21 @@ def test_matches_disent_package(rng, ours, theirs, kw):
     idx = rng.integers(0, len(ds), 300)
     want = np.stack([np.asarray(peer[int(i)]) for i in idx])
     np.testing.assert_array_equal(ds.observations_from_indices(idx).numpy(), want)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_cuda_device_on_a_cpu_only_torch():
+    """Defect 23: make_dataset('xysquares', device='cuda') on a CPU-only torch failed later with an
+    AssertionError from torch; now a ValueError naming 'device' at construction."""
+    import pytest
+    import torch
+
+    from pydisent.data import make_dataset
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present: the device is valid here")
+    with pytest.raises(ValueError, match="argument 'device'.*CUDA"):
+        make_dataset("xysquares", device="cuda")
+    with pytest.raises(ValueError, match="argument 'device'"):
+        make_dataset("xysquares", device="bogus")

@@ -255,3 +255,31 @@ def test_shapes3d_h5_in_dataloader_workers(tmp_path, rng):
     got = torch.cat(list(loader))
     assert got.shape == (64, 1, 1, 3)
     np.testing.assert_array_equal(np.sort(decode(got.numpy())), np.sort(np.array(list(sampler.indices))))
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_dataset_file_errors_name_the_file_and_the_field(tmp_path, rng):
+    """Files are checked for shape, dtype and factor ranges before use; errors name the file and the field."""
+    _fake_norb(tmp_path, "train", rng)
+    chunk = "5x46789x9x18x6x2x96x96-training"
+    info = np.array(read_norb_matrix(tmp_path / f"smallnorb-{chunk}-info.mat"))
+    info[3, 1] = 11  # elevation 11 of 0..8
+    write_norb_matrix(tmp_path / f"smallnorb-{chunk}-info.mat", info)
+    with pytest.raises(ValueError, match=r"SmallNORB: .*info\.mat.*field 'elevation' has value 11"):
+        SmallNORB(path=tmp_path, size=None)
+    p = tmp_path / "look-at-object-room_floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-azi.npz"
+    np.savez(p, images=np.zeros((10, 4, 4, 3), np.uint8), labels=np.zeros((10, 6)))
+    with pytest.raises(ValueError, match=r"Shapes3D: 'images' in '.*azi\.npz' must have shape"):
+        Shapes3D(root=tmp_path, transform=None)
+    n = 480000
+    np.savez(p, images=encode(np.arange(n)).reshape(SHAPES3D_SIZES + (1, 1, 3)).astype(np.int16),
+             labels=_shapes3d_labels().reshape(SHAPES3D_SIZES + (6,)))
+    with pytest.raises(ValueError, match=r"Shapes3D: 'images' in '.*azi\.npz' must hold uint8"):
+        Shapes3D(root=tmp_path, transform=None)
+    labels = _shapes3d_labels()
+    labels[0, 2] = np.nan
+    np.savez(p, images=encode(np.arange(n)).reshape(SHAPES3D_SIZES + (1, 1, 3)),
+             labels=labels.reshape(SHAPES3D_SIZES + (6,)))
+    with pytest.raises(ValueError, match=r"Shapes3D: 'labels' in '.*azi\.npz' must hold finite"):
+        Shapes3D(root=tmp_path, transform=None)

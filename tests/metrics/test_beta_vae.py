@@ -28,3 +28,20 @@ def test_beta_vae_parity(rng):
     lb = pm.beta_vae(pairs, labels, ev, evl, solver="lbfgs")
     m2 = LogisticRegression().fit(feat, labels)
     assert lb["eval_accuracy"] == pytest.approx(m2.score(feat_ev, evl), abs=1e-12)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_beta_vae_huge_features_reach_the_large_scale_limit():
+    """Defect 16: features above 1e30 surfaced liblinear's refusal; the logistic regression is
+    scale-dependent by definition, its score at 1e31 and 1e200 is the large-scale limit (the 1e20 value)."""
+    import numpy as np
+
+    import pydisent.metrics as pm
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    x = np.abs(C)
+    want = pm.beta_vae(x * 1e20, F[:, 0], x * 1e20, F[:, 0])
+    for s in (1e31, 1e77, 1e200):
+        assert pm.beta_vae(x * s, F[:, 0], x * s, F[:, 0]) == want

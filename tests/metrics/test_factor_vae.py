@@ -38,3 +38,22 @@ def test_factor_vae_dead_dimension_quirk(rng):
     assert got["train_accuracy"] == pytest.approx(np.bincount(labels).max() / 50)
     none = pm.factor_vae(z * 1e-3, votes, labels, votes, labels)
     assert none == {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_factor_vae_large_factor_indices():
+    """Defect 22: factor indices x 1e8 asked bincount for a 6.4 GB vote table; the table holds the
+    indices present, with the same scores."""
+    import numpy as np
+
+    import pydisent.metrics as pm
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    groups = C.reshape(-1, 3, 3)[:, :2].repeat(2, 1)[:30]
+    want = pm.factor_vae(C, groups, F[:30, 0], groups, F[:30, 0])
+    assert pm.factor_vae(C, groups, F[:30, 0] * 10**8, groups, F[:30, 0] * 10**8) == want
+    # index 0 absent: an unvoted column still maps to factor 0 (as the full table's argmax gives)
+    assert pm.factor_vae(C, groups, F[:30, 0] + 5, groups, F[:30, 0] + 5)["num_active_dims"] == 3
+    assert np.isfinite(pm.factor_vae(C, groups, F[:30, 0] + 5, groups, F[:30, 0] + 5)["eval_accuracy"])

@@ -34,3 +34,23 @@ def test_flatness_cyclic_factor():
     r = flatness([t])
     assert r["flatness.ave_flatness_l2"] == pytest.approx(2 / ((s - 1) * chord), rel=1e-6)
     assert r["flatness.ave_length_l2"] == pytest.approx((s - 1) * chord, rel=1e-6)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_flatness_extreme_scales_and_bad_input():
+    """Defects 7 and 17: flatness is scale-free (ave_flatness_l2 was 0.0 at 1e160); None named the argument."""
+    import numpy as np
+    import pytest
+
+    import pydisent.metrics as pm
+
+    t = np.random.default_rng(0).random((4, 5, 3))
+    want = pm.flatness([t])
+    for s in (1e-160, 1e160):
+        got = pm.flatness([t * s])
+        for k, v in want.items():
+            scale = s if ("width" in k or "length" in k) else 1.0
+            assert got[k] == pytest.approx(v * scale, rel=1e-9), k
+    with pytest.raises(TypeError, match="'traversals'"):
+        pm.flatness(None)

@@ -67,3 +67,19 @@ def test_data_distances_on_uint8_images_match_the_float_observations(seed, monke
             kind = k.split(".")[1].split("_")[0]
             tol = ({"rsame": 0.03, "rcorr": 2e-3, "lcorr": 1e-6}[kind]) if "data" in k else 1e-12
             assert exact[k] == pytest.approx(approx[k], abs=tol), k
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_factor_names_of_the_wrong_length():
+    """Defect 17: one name for two factors raised IndexError."""
+    import numpy as np
+    import pytest
+
+    import pydisent.metrics as pm
+
+    r = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="argument 'factor_names'"):
+        pm.ground_truth_correlation([r.random((6, 5, 3)), r.random((6, 4, 3))], factor_names=["a"])
+    with pytest.raises(ValueError, match="argument 'factor_names'"):
+        pm.linearity([r.random((6, 5, 3)), r.random((6, 4, 3))], factor_names=["a", "b", "c"])

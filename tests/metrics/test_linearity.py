@@ -60,3 +60,21 @@ def test_linearity_hand_values():
     assert r["linearity.axis_ratio.var"] == pytest.approx(0.0, abs=1e-12)
     # Z = 1: a single dimension is always a line along an axis
     assert linearity([np.arange(4.0)[None, :, None]])["linearity.axis_ratio.var"] == 1.0
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_linearity_extreme_scales():
+    """Defect 17: codes at 1e300 named an internal argument 'x' and claimed NaN/inf on finite input."""
+    import numpy as np
+    import pytest
+
+    import pydisent.metrics as pm
+
+    t = np.random.default_rng(0).random((4, 5, 3))
+    want = pm.linearity([t])
+    for s in (1e-300, 1e-160, 1e160, 1e300):
+        got = pm.linearity([t * s])
+        assert got.keys() == want.keys()
+        for k in want:
+            assert got[k] == pytest.approx(want[k], rel=1e-6), k

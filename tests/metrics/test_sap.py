@@ -49,3 +49,42 @@ def test_sap_fast_close_to_reference(rng):
     slow = pm.sap(z, f, zt, ft, n_jobs=1)["SAP_score"]
     fast = pm.sap(z, f, zt, ft, fast=True)["SAP_score"]
     assert abs(slow - fast) < 0.01
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_sap_huge_codes_do_not_hang():
+    """Defect 1: liblinear never returned at |codes| ~ 1e77; the score is its large-scale limit (the
+    1e50 value). Run in a subprocess so that a hang fails the test instead of the session."""
+    import subprocess
+    import sys
+
+    code = ("from tests._probe import probe; import pydisent.metrics as pm; C, F, _ = probe(); "
+            "print(pm.sap(C * 1e77, F)['SAP_score'], pm.sap(C * 1e50, F)['SAP_score'], "
+            "pm.sap(C * 1e300, F, fast=True)['SAP_score'], pm.sap(C * 1e50, F, fast=True)['SAP_score'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    a, b, c, d = map(float, out.stdout.split())
+    assert a == b and c == d
+
+
+def test_sap_fast_with_codes_above_later_codes():
+    """Defect 2: an earlier code column lying above a later one crashed the batched solver."""
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    for shift in ([100, 0, 0], [0, 0, -1e6], [1e12, 0, 0]):
+        assert pm.sap(C + shift, F, fast=True)["SAP_score"] == pytest.approx(pm.sap(C + shift, F)["SAP_score"],
+                                                                                 abs=0.05)
+
+
+def test_sap_continuous_extreme_scales():
+    """Defect 6: squared correlations are scale-free; 1e155 gave NaN."""
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    want = pm.sap(C, F, continuous_factors=True)["SAP_score"]
+    for s in (1e155, 1e300):
+        assert pm.sap(C * s, F, continuous_factors=True)["SAP_score"] == pytest.approx(want, rel=1e-9)
+    # the reference's absolute variance threshold (1e-12) applies to the raw codes: tiny codes score 0
+    for s in (1e-7, 1e-150, 1e-310):
+        assert pm.sap(C * s, F, continuous_factors=True)["SAP_score"] == 0.0

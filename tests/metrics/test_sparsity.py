@@ -20,3 +20,21 @@ def test_sparsity_hand_checked(rng):
     got = pm.sparsity(dense)["normalised_sparsity"]
     assert got == pytest.approx(ref.hoyer_sparsity(dense), abs=1e-12)
     assert 0.2 < got < 0.33  # ~0.267 for N(0, I_10) (spec)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_sparsity_extreme_scales():
+    """Defect 7: 1e160 codes raised a false "row 0 is all zero" (the std overflowed)."""
+    import pytest
+
+    import pydisent.metrics as pm
+    from tests._probe import probe
+
+    C, F, _ = probe()
+    for normalise in (True, False):
+        want = pm.sparsity(C, normalise=normalise)
+        for s in (1e-300, 1e-160, 1e160, 1e300):
+            got = pm.sparsity(C * s, normalise=normalise)
+            assert got.keys() == want.keys()
+            assert list(got.values())[0] == pytest.approx(list(want.values())[0], rel=1e-9)

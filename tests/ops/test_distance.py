@@ -9,6 +9,7 @@ from scipy.spatial.distance import pdist as scipy_pdist
 
 from pydisent import _C
 from pydisent._dispatch import cuda_available, ref
+from pydisent._distance_metric import code as metric_code
 from pydisent.ops import DISTANCE_METRICS, cdist, pairwise_distance
 
 HAS_CUDA = cuda_available()
@@ -268,9 +269,9 @@ def test_cpu_kernel_every_instruction_set(rng):
                 y = torch.from_numpy(rng.standard_normal((2, m, d))).to(dtype)
                 for metric in DISTANCE_METRICS:
                     out = torch.empty(2, n, m, dtype=dtype)
-                    _C.distance_cpu(ref(x), ref(y), ref(out), metric, False, False, isa)
+                    _C.distance_cpu(ref(x), ref(y), ref(out), metric_code(metric), False, False, isa)
                     sym = torch.empty(2, n, n, dtype=dtype)
-                    _C.distance_cpu(ref(x), ref(x), ref(sym), metric, True, False, isa)
+                    _C.distance_cpu(ref(x), ref(x), ref(sym), metric_code(metric), True, False, isa)
                     for b in range(2):
                         x64, y64 = x[b].double().numpy(), y[b].double().numpy()
                         assert_matches(out[b], reference(x64, y64, metric), metric, dtype, f"{isa} {metric}")
@@ -300,7 +301,7 @@ def test_near_duplicates_float32(d, backend, rng):
     if backend == "cpu":
         for isa in _C.distance_cpu_isas():
             out = torch.empty(1, n, n + 3)
-            _C.distance_cpu(ref(xt[None]), ref(yt[None]), ref(out), "sqeuclidean", False, False, isa)
+            _C.distance_cpu(ref(xt[None]), ref(yt[None]), ref(out), metric_code("sqeuclidean"), False, False, isa)
             expect = reference(x.astype(np.float64), y.astype(np.float64), "sqeuclidean")
             assert_matches(out[0], expect, "sqeuclidean", torch.float32, f"near-duplicates {isa}")
 
@@ -320,8 +321,8 @@ def test_long_sums_float32(rng):
                 assert_matches(cdist(a, b, metric, backend=backend), expect, metric, torch.float32, metric)
         for isa in _C.distance_cpu_isas():
             out = torch.empty(1, 1, 200)
-            _C.distance_cpu(ref(torch.from_numpy(z)[None]), ref(torch.from_numpy(c)[None]), ref(out), metric,
-                            False, False, isa)
+            _C.distance_cpu(ref(torch.from_numpy(z)[None]), ref(torch.from_numpy(c)[None]), ref(out),
+                            metric_code(metric), False, False, isa)
             assert_matches(out[0], reference(z.astype(np.float64), c.astype(np.float64), metric), metric,
                            torch.float32, f"{metric} {isa}")
 
@@ -435,7 +436,7 @@ def test_cuda_entry_point_without_cuda_build():
     t = torch.zeros(1, 2, 2)
     with pytest.raises(RuntimeError, match="built without CUDA"):
         _C.distance_cuda(ref(t), ref(t), ref(torch.zeros(1, 2, 2)), ref(torch.zeros(0, dtype=torch.float64)),
-                         "euclidean", True, False, 0)
+                         metric_code("euclidean"), True, False, 0)
 
 
 def _tref(shape, dtype=None, device=-1, strides=None, ptr=None, like=None):
@@ -454,7 +455,9 @@ def test_cpp_entry_rejects_bad_refs():
     buf = torch.zeros(4096)
     good = dict(shape=[1, 4, 3], like=buf)
     x, y, out = _tref(**good), _tref(**good), _tref([1, 4, 4], like=buf)
-    run = _C.distance_cpu
+
+    def run(x, y, out, metric, *rest):
+        return _C.distance_cpu(x, y, out, metric_code(metric), *rest)
     run(x, y, out, "euclidean")  # the valid call works
 
     cases = [
@@ -473,7 +476,7 @@ def test_cpp_entry_rejects_bad_refs():
         (ValueError, "'x'.*null", lambda: run(_tref([1, 4, 3], ptr=0), y, out, "euclidean")),
         (ValueError, "'y'.*non-negative strides", lambda: run(x, _tref([1, 4, 3], strides=[12, -3, 1], like=buf),
                                                               out, "euclidean")),
-        (ValueError, "'metric'", lambda: run(x, y, out, "hamming")),
+        (ValueError, "'metric'", lambda: run(x, y, out, _C.DistanceMetric(17))),
         (ValueError, "'y'.*same view", lambda: run(x, _tref([1, 4, 3], strides=[12, 1, 4], like=buf), out,
                                                   "euclidean", True)),
         (ValueError, "'condensed'", lambda: run(x, y, _tref([1, 6], like=buf), "euclidean", False, True)),
@@ -521,4 +524,41 @@ def test_cuda_backend_errors():
     with pytest.raises(ValueError, match="'x'.*CUDA tensor"):
         t = torch.zeros(1, 2, 2)
         _C.distance_cuda(ref(t), ref(t), ref(t), ref(torch.zeros(0, dtype=torch.float64, device="cuda")),
-                         "euclidean", True, False, 0)
+                         metric_code("euclidean"), True, False, 0)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_extreme_largest_magnitudes(backend):
+    """Defect 4: 9e307 and largest magnitudes below ~5e-309 raised OverflowError in the rescaling."""
+    for v in (9e307, 1.7e308, 1e-309, 5e-324):
+        d = pairwise_distance(torch.tensor([[v], [0.0]], dtype=torch.float64), backend=backend)
+        assert float(d[0, 1]) == v and float(d[1, 0]) == v
+    d = pairwise_distance(torch.tensor([[3e-310, 4e-310], [0.0, 0.0]], dtype=torch.float64), backend=backend)
+    assert float(d[0, 1]) == pytest.approx(5e-310, rel=1e-3)  # subnormal inputs carry few bits
+
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_tiny_points_beside_large(backend, dtype):
+    """Defect 5: d(1e-30, 0) beside a point at 1 was 0 (the squared difference underflowed float32)."""
+    tiny = 1e-30 if dtype == torch.float32 else 1e-300
+    x = torch.tensor([[1.0], [tiny], [0.0]], dtype=dtype)
+    d = pairwise_distance(x, backend=backend)
+    assert float(d[1, 2]) == pytest.approx(tiny, rel=5e-6)
+    pts = torch.tensor([[1.0, 2.0], [tiny, 2 * tiny], [0.0, tiny], [3.0, 4.0]], dtype=dtype)
+    small = pts[1:3].double().numpy() / tiny
+    got = pairwise_distance(pts, backend=backend).double().numpy()
+    np.testing.assert_allclose(got[1:3, 1:3], scipy_cdist(small, small) * tiny, rtol=5e-6)
+    np.testing.assert_allclose(got[0], scipy_cdist(pts[:1].double().numpy(), pts.double().numpy())[0], rtol=5e-6)
+    c = pairwise_distance(pts, metric="cosine", backend=backend)
+    assert float(c[0, 1]) == pytest.approx(0.0, abs=1e-6) and float(c[1, 2]) > 0.1
+
+
+def test_negative_stride_views_accepted():
+    """Defect 13: x[::-1] is a valid NumPy view (torch.from_numpy refuses negative strides)."""
+    a = np.random.default_rng(0).random((4, 3))
+    torch.testing.assert_close(pairwise_distance(a[::-1]), pairwise_distance(a[::-1].copy()))
+    torch.testing.assert_close(pairwise_distance(a[:, ::-1], a[::-2]), pairwise_distance(a[:, ::-1].copy(),
+                                                                                       a[::-2].copy()))

@@ -126,12 +126,38 @@ def test_paired_distance_bad_input():
     out = torch.empty(1, dtype=torch.float64)
     i0, i9 = torch.tensor([0]), torch.tensor([9])
     with pytest.raises(ValueError, match="out of range"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i9), ref(out), 3)
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i9), ref(out), _C.DistanceMetric.mse)
     with pytest.raises(TypeError, match="'index_a' must have dtype int64"):
-        _C.paired_distance_cpu(ref(x), ref(i0.int()), ref(i0), ref(out), 3)
+        _C.paired_distance_cpu(ref(x), ref(i0.int()), ref(i0), ref(out), _C.DistanceMetric.mse)
     with pytest.raises(TypeError, match="'out' must have dtype float64"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out.float()), 3)
-    with pytest.raises(ValueError, match="'metric' must be 0"):
-        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out), 7)
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out.float()), _C.DistanceMetric.mse)
+    with pytest.raises(ValueError, match="'metric' of paired_distance must be one of manhattan"):
+        _C.paired_distance_cpu(ref(x), ref(i0), ref(i0), ref(out), _C.DistanceMetric.cosine)
     with pytest.raises(ValueError, match="'x' must have 2 dimensions"):
-        _C.paired_distance_cpu(ref(x[0]), ref(i0), ref(i0), ref(out), 3)
+        _C.paired_distance_cpu(ref(x[0]), ref(i0), ref(i0), ref(out), _C.DistanceMetric.mse)
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_paired_zero_features_and_bad_scale():
+    """Defects 18 and 23: zero-feature inputs gave 0.0 on the CPU and NaN (or ZeroDivisionError for
+    images) on torch; a string channel_scale leaked torch's "new(): invalid data type"."""
+    import numpy as np
+    import pytest
+    import torch
+
+    from pydisent.ops import PAIR_METRICS, paired_distance, paired_image_mse
+
+    for metric in PAIR_METRICS:
+        for backend in ("cpu", "torch"):
+            got = paired_distance(np.zeros((3, 0)), [0], [1], metric, backend=backend)
+            assert got.tolist() == [0.0], (metric, backend)
+    u = np.zeros((2, 0, 0, 3), np.uint8)
+    for backend in ("cpu", "torch"):
+        assert paired_image_mse(u, [0], [1], 1.0, backend=backend).tolist() == [0.0]
+    with pytest.raises(TypeError, match="'channel_scale'"):
+        paired_image_mse(np.zeros((2, 4, 4, 3), np.uint8), [0], [1], "a")
+    with pytest.raises(TypeError, match="'channel_scale'"):
+        paired_image_mse(np.zeros((2, 4, 4, 3), np.uint8), [0], [1], [object()])
+    assert torch.equal(paired_image_mse(np.zeros((2, 4, 4, 3), np.uint8), [0], [1], [1.0, 2.0, 3.0]),
+                       torch.zeros(1, dtype=torch.float64))

@@ -56,3 +56,60 @@ def test_spearman_pearson_match_scipy(rng):
     assert torch.isnan(spearman(np.ones(5), np.arange(5.0)))
     with pytest.raises(ValueError, match="same shape"):
         pearson(np.ones(3), np.ones(4))
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_pearson_exact_at_any_magnitude():
+    """Defect 9: pearson([1e200, -1e200, 0], [1, 2, 3]) was -0.0 (scipy: -0.5)."""
+    import numpy as np
+    import pytest
+    import scipy.stats
+
+    from pydisent.ops import pearson
+
+    y = np.array([1.0, 2.0, 3.0])
+    assert float(pearson(np.array([1e200, -1e200, 0.0]), y)) == pytest.approx(-0.5, rel=1e-12)
+    base = np.array([1.0, -1.0, 0.5, 0.25])
+    want = scipy.stats.pearsonr(base, np.arange(4.0))[0]
+    for s in (1e-320, 1e-300, 1e300, 1.7e308 / 2):
+        assert float(pearson(base * s, np.arange(4.0))) == pytest.approx(want, rel=1e-12)
+    # batched slices of very different magnitudes, each exact
+    x = np.stack([base * 1e-300, base, base * 1e300])
+    np.testing.assert_allclose(pearson(x, np.arange(4.0)[None].repeat(3, 0)).numpy(), want, rtol=1e-12)
+
+
+def test_pearson_nan_raises_like_spearman():
+    """Defect 23: pearson returned NaN for NaN input where spearman raises."""
+    import numpy as np
+    import pytest
+
+    from pydisent.ops import pearson, spearman
+
+    x, y = np.array([1.0, np.nan, 3.0]), np.array([1.0, 2.0, 3.0])
+    for fn in (pearson, spearman):
+        with pytest.raises(ValueError, match="'x' contains NaN"):
+            fn(x, y)
+        with pytest.raises(ValueError, match="'y' contains NaN"):
+            fn(y, x)
+
+
+def test_rankdata_bad_dim_and_dtypes():
+    """Defect 18: dim=2 on 2-d input, dim=0.5, complex and str input leaked torch/numpy errors."""
+    import numpy as np
+    import pytest
+
+    from pydisent.ops import pearson, rankdata
+
+    x = np.random.default_rng(0).random((3, 4))
+    with pytest.raises(ValueError, match="argument 'dim'"):
+        rankdata(x, dim=2)
+    with pytest.raises(TypeError, match="argument 'dim'"):
+        rankdata(x, dim=0.5)
+    with pytest.raises(ValueError, match="argument 'dim'"):
+        pearson(x, x, dim=-3)
+    with pytest.raises(TypeError, match="argument 'x'"):
+        rankdata(np.array([1j, 2j]))
+    with pytest.raises(TypeError, match="argument 'x'"):
+        rankdata(np.array(["a", "b"]))
+    assert rankdata(x, dim=-2).shape == (3, 4)

@@ -14,8 +14,7 @@ from pydisent.topology._reference import distance_matrix
 ripser = pytest.importorskip("ripser").ripser
 gudhi = pytest.importorskip("gudhi")
 
-METRIC_CODES = {"euclidean": 0, "manhattan": 1, "chebyshev": 2}
-
+EUCLIDEAN = _C.DistanceMetric.euclidean
 
 # ---- data -----------------------------------------------------------------------------------------
 
@@ -212,7 +211,7 @@ def test_metrics_match_ripser(metric, rng):
     X = cube(rng, 90, 3)
     got = vietoris_rips(X, metric=metric)
     assert_close(got, ripser(X, maxdim=1, metric=metric)["dgms"])
-    D = distance_matrix(X, METRIC_CODES[metric])
+    D = distance_matrix(X, metric)
     assert_same(got, ripser_dm(D))
     G = grid(rng, (6, 6))
     assert_same(vietoris_rips(G, metric=metric), ripser(G, maxdim=1, metric=metric)["dgms"])
@@ -462,24 +461,25 @@ def test_cpp_boundary_checks():
 
     bad = torch.tensor([[0.0, 1.0], [float("nan"), 0.0]])
     with pytest.raises(ValueError, match="points_or_distances"):
-        _C.rips_cpu(ref(bad.reshape(-1)), [0, 2], 2, False, 0, 1, float("inf"), False, 1)
+        _C.rips_cpu(ref(bad.reshape(-1)), [0, 2], 2, False, EUCLIDEAN, 1, float("inf"), False, 1)
     asym = torch.tensor([[0.0, 1.0], [2.0, 0.0]])
     with pytest.raises(ValueError, match="symmetric"):
-        _C.rips_cpu(ref(asym.reshape(-1)), [0, 2], 0, True, 0, 1, float("inf"), False, 1)
+        _C.rips_cpu(ref(asym.reshape(-1)), [0, 2], 0, True, EUCLIDEAN, 1, float("inf"), False, 1)
     with pytest.raises(NotImplementedError, match="maxdim"):
-        _C.rips_cpu(ref(asym.reshape(-1)), [0, 2], 0, True, 0, 3, float("inf"), False, 1)
+        _C.rips_cpu(ref(asym.reshape(-1)), [0, 2], 0, True, EUCLIDEAN, 3, float("inf"), False, 1)
     with pytest.raises(ValueError, match="internal"):
-        _C.rips_cpu(ref(asym.reshape(-1)), [0, 3], 0, True, 0, 1, float("inf"), False, 1)
+        _C.rips_cpu(ref(asym.reshape(-1)), [0, 3], 0, True, EUCLIDEAN, 1, float("inf"), False, 1)
 
 
 # ---- CUDA -------------------------------------------------------------------------------------------
 
-def _packed_call(fn, clouds, distances, maxdim, threshold, metric=0):
+def _packed_call(fn, clouds, distances, maxdim, threshold, metric=None):
     from pydisent._dispatch import ref
 
     flat = torch.cat([torch.as_tensor(c, dtype=torch.float64).reshape(-1) for c in clouds])
     offsets = np.concatenate([[0], np.cumsum([len(c) for c in clouds])]).tolist()
     dim = 0 if distances else clouds[0].shape[1]
+    metric = _C.DistanceMetric.euclidean if metric is None else metric
     return fn(ref(flat), offsets, dim, distances, metric, maxdim, threshold, True, 2)
 
 
@@ -523,3 +523,32 @@ def test_cuda_matches_cpu(rng):
         assert_identical(g, vietoris_rips(x, metric="manhattan"))
     with pytest.raises(ValueError, match="points_or_distances.*NaN or infinite"):
         vietoris_rips(torch.full((5, 2), float("nan"), device="cuda"))
+
+
+# ---- issue 15 regressions -------------------------------------------------------------------------
+
+def test_rips_views_grad_and_huge_thresholds():
+    """Defects 13, 14, 18: negative-stride views, requires_grad tensors, integer thresholds beyond float."""
+    a = np.random.default_rng(0).random((10, 3))
+    want = vietoris_rips(a[::-1].copy())
+    got = vietoris_rips(a[::-1])
+    for d0, d1 in zip(want.dgms, got.dgms):
+        np.testing.assert_array_equal(d0, d1)
+    t = torch.tensor(a, dtype=torch.float32, requires_grad=True)
+    for d0, d1 in zip(vietoris_rips(t).dgms, vietoris_rips(t.detach()).dgms):
+        np.testing.assert_array_equal(d0, d1)
+    for d0, d1 in zip(vietoris_rips(a, threshold=10**400).dgms, vietoris_rips(a).dgms):
+        np.testing.assert_array_equal(d0, d1)
+
+
+def test_rips_infinite_distances_validated():
+    """Defect 19: [[0, inf], [5, 0]] passed the symmetry check (tolerance relative to inf) and an
+    all-inf off-diagonal matrix warned "invalid value in subtract"."""
+    import warnings
+
+    with pytest.raises(ValueError, match="symmetric"):
+        vietoris_rips(np.array([[0, np.inf], [5.0, 0]]), distances=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = vietoris_rips(np.where(np.eye(3) > 0, 0.0, np.inf), distances=True)
+    assert len(got.dgms[0]) == 3 and np.isinf(got.dgms[0][:, 1]).all()

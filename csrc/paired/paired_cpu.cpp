@@ -13,7 +13,8 @@
 
 #include "common/check.h"
 #include "common/cpu.h"
-#include "pca/pca.h"
+#include "common/dispatch.h"
+#include "paired/paired.h"
 
 namespace pydisent {
 namespace {
@@ -44,10 +45,34 @@ inline double row_sum(const T* a, const T* b, int64_t D) {
   return acc[0];
 }
 
+// One body, compiled per instruction-set level (common/cpu.h); the generic, AVX2 and AVX-512 copies
+// sum in the same order, but AVX-512 may contract d * d + acc into an FMA (see the variant test).
 template <typename T, int P>
-PYDISENT_CLONES void pairs_loop(const T* x, int64_t D, const int64_t* ia, const int64_t* ib, int64_t begin,
-                                      int64_t end, double* out) {
+PYDISENT_VARIANT_BODY void pairs_loop_body(const T* x, int64_t D, const int64_t* ia, const int64_t* ib,
+                                           int64_t begin, int64_t end, double* out) {
   for (int64_t p = begin; p < end; ++p) out[p] = row_sum<T, P>(x + ia[p] * D, x + ib[p] * D, D);
+}
+template <typename T, int P>
+void pairs_loop_generic(const T* x, int64_t D, const int64_t* ia, const int64_t* ib, int64_t begin, int64_t end,
+                        double* out) {
+  pairs_loop_body<T, P>(x, D, ia, ib, begin, end, out);
+}
+template <typename T, int P>
+PYDISENT_TARGET_AVX2 void pairs_loop_avx2(const T* x, int64_t D, const int64_t* ia, const int64_t* ib,
+                                          int64_t begin, int64_t end, double* out) {
+  pairs_loop_body<T, P>(x, D, ia, ib, begin, end, out);
+}
+template <typename T, int P>
+PYDISENT_TARGET_AVX512 void pairs_loop_avx512(const T* x, int64_t D, const int64_t* ia, const int64_t* ib,
+                                              int64_t begin, int64_t end, double* out) {
+  pairs_loop_body<T, P>(x, D, ia, ib, begin, end, out);
+}
+template <typename T, int P>
+void pairs_loop(const T* x, int64_t D, const int64_t* ia, const int64_t* ib, int64_t begin, int64_t end,
+                double* out) {
+  static const auto fn =
+      cpu::pick(cpu::isa(), &pairs_loop_generic<T, P>, &pairs_loop_avx2<T, P>, &pairs_loop_avx512<T, P>);
+  fn(x, D, ia, ib, begin, end, out);
 }
 
 // Every index in [0, n): checked in one parallel pass before any row is read.
@@ -67,7 +92,7 @@ void run(const PairArgs& a) {
   const int64_t* ib = a.ib.data<int64_t>();
   double* out = a.out.data<double>();
   check_indices_in_range(ia, ib, P, n, "paired_distance");
-  const bool l1 = a.metric == PairMetric::Manhattan;
+  const bool l1 = a.metric == DistanceMetric::Manhattan;
 #pragma omp parallel
   {
     const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
@@ -77,9 +102,9 @@ void run(const PairArgs& a) {
     else
       pairs_loop<T, 2>(x, D, ia, ib, begin, end, out);
   }
-  if (a.metric == PairMetric::Euclidean) {
+  if (a.metric == DistanceMetric::Euclidean) {
     for (int64_t p = 0; p < P; ++p) out[p] = std::sqrt(out[p]);
-  } else if (a.metric == PairMetric::Mse) {
+  } else if (a.metric == DistanceMetric::Mse) {
     const double inv = D > 0 ? 1.0 / static_cast<double>(D) : 0.0;
     for (int64_t p = 0; p < P; ++p) out[p] *= inv;
   }
@@ -98,11 +123,10 @@ uint64_t sq_diff_u8_scalar(const uint8_t* a, const uint8_t* b, int64_t D) {
   return total;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PYDISENT_X86_DISPATCH 1
+#if defined(PYDISENT_X86_VARIANTS)
 constexpr int64_t kFlushSteps = 8192;  // 8192 * 2 * 255^2 < 2^31
 
-__attribute__((target("avx2"))) uint64_t sq_diff_u8_avx2(const uint8_t* a, const uint8_t* b, int64_t D) {
+PYDISENT_TARGET_AVX2 uint64_t sq_diff_u8_avx2(const uint8_t* a, const uint8_t* b, int64_t D) {
   uint64_t total = 0;
   int64_t j = 0;
   while (D - j >= 16) {
@@ -121,8 +145,7 @@ __attribute__((target("avx2"))) uint64_t sq_diff_u8_avx2(const uint8_t* a, const
   return total + sq_diff_u8_scalar(a + j, b + j, D - j);
 }
 
-__attribute__((target("avx512f,avx512bw"))) uint64_t sq_diff_u8_avx512(const uint8_t* a, const uint8_t* b,
-                                                                         int64_t D) {
+PYDISENT_TARGET_AVX512BW uint64_t sq_diff_u8_avx512(const uint8_t* a, const uint8_t* b, int64_t D) {
   uint64_t total = 0;
   int64_t j = 0;
   while (D - j >= 32) {
@@ -144,13 +167,13 @@ __attribute__((target("avx512f,avx512bw"))) uint64_t sq_diff_u8_avx512(const uin
 
 using SqDiffFn = uint64_t (*)(const uint8_t*, const uint8_t*, int64_t);
 
+// Exact integer sums: every variant gives the same result.
 SqDiffFn pick_sq_diff_u8() {
-#ifdef PYDISENT_X86_DISPATCH
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512bw")) return sq_diff_u8_avx512;
-  if (__builtin_cpu_supports("avx2")) return sq_diff_u8_avx2;
-#endif
+#if defined(PYDISENT_X86_VARIANTS)
+  return cpu::pick<SqDiffFn>(cpu::isa(), sq_diff_u8_scalar, sq_diff_u8_avx2, sq_diff_u8_avx512);
+#else
   return sq_diff_u8_scalar;
+#endif
 }
 
 // The same per channel (channel of element k is k % C), for unequal weights.
@@ -202,10 +225,7 @@ void paired_image_mse_cpu(const ImagePairArgs& a) {
 void paired_distance_cpu(const PairArgs& a) {
   pairs_validate(a, /*cuda=*/false);
   if (a.ia.size(0) == 0) return;
-  if (a.x.dtype == DType::Float32)
-    run<float>(a);
-  else
-    run<double>(a);
+  PYDISENT_DISPATCH_FLOATING_TYPES(a.x.dtype, "paired_distance_cpu", [&] { run<scalar_t>(a); });
 }
 
 }  // namespace pydisent

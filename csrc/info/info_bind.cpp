@@ -1,14 +1,22 @@
 // What the module was built with: CUDA or not, OpenMP threads, compiler.
 #include <omp.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <map>
+#include <string>
 
 #include "common/check.h"
+#include "common/cpu.h"
 #include "common/registry.h"
 #include "info/info.h"
 
 namespace py = pybind11;
 
 namespace pydisent {
+
+// The Rips engine's own override (persistence/rips_engine.h uses the same name).
+constexpr const char* PYDISENT_RIPS_ENV_NAME = "PYDISENT_RIPS_GENERIC";
 
 #ifndef PYDISENT_WITH_CUDA
 int cuda_device_count_impl() { return 0; }
@@ -36,6 +44,15 @@ void register_info(py::module_& m) {
     PYDISENT_CHECK(n >= 1, "argument 'n' must be >= 1, got ", n);
     omp_set_num_threads(n);
   }, py::arg("n"));
+  m.def("cpu_variants", []() {
+    std::map<std::string, std::string> r;
+    r["host"] = cpu::isa_name(cpu::host_isa());
+    r["selected"] = cpu::isa_name(cpu::isa());
+    r["rips"] = cpu::isa_name(cpu::isa(PYDISENT_RIPS_ENV_NAME));
+    r["forced_generic"] = cpu::generic_forced() ? "PYDISENT_CPU_GENERIC" : "";
+    return r;
+  }, "CPU instruction-set levels (common/cpu.h): the best this CPU and build support ('host'), the one "
+     "the kernels use ('selected'; 'generic' under PYDISENT_CPU_GENERIC=1) and the Rips engine's");
   m.def("compiler", []() {
 #if defined(__clang__)
     return std::string("clang ") + __clang_version__;
