@@ -17,7 +17,7 @@ Cases:
   in the JSON row (``scores``).
 
 ``PYDISENT_BENCH_TOPOLOGY=rlt`` (or ``=score``) runs only the RLT rows (or only the whole score).
-``--quick``: 10 draws, N = 1000 for the GS row, and a 4-dimensional generator with 300 points, 3 values,
+``--quick``: 10 draws (N = 1000 for the GS row), and a 4-dimensional generator with 300 points, 3 values,
 n = i_max = 100 for the whole score (the reference sizes its cost by n, and fewer bins drop all mass).
 The machine these run on is usually shared: figures are noisy.
 """
@@ -150,7 +150,7 @@ def _rlt_cases(args):
     witness_rlts(_cloud(50), 10, 0.1, num_draws=2, rng=0)  # first-call costs (thread pool, imports) out of the rows
     quick = bool(getattr(args, "quick", False))
     draws_zhou = 10 if quick else 100
-    draws_gs = 10 if quick else 1000
+    draws_gs = 100 if quick else 1000  # the side-by-side row runs a tenth of them
     n_gs = 1000 if quick else 5000
     yield _rlt_case(f"witness RLT, Zhou settings (N=1000, d=64, L0=100, {draws_zhou} draws)",
                     _cloud(1000), 100, 1 / 128, draws_zhou)

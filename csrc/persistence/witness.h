@@ -67,6 +67,9 @@ std::vector<double> witness_table_cpu(const Batch& in, int64_t k);
 // Persistence of one explicit filtration (faces must precede cofaces: f(face) <= f(coface), all faces
 // present). Bars in canonical order: H0 by (death, birth), H1 by (birth, death); zero-length dropped.
 Diagram filtration_persistence(const Filtration& f, int64_t L, int maxdim);
+// Many of them, one per thread; dim_max as in Batch (false: gudhi's top-dimension rule).
+void filtrations_persistence(const std::vector<Filtration>& fs, int64_t L, int maxdim, bool dim_max, int threads,
+                             std::vector<Diagram>& out);
 
 // Tests: the GPU pipeline's data flow run on the CPU (host points); fills diagrams or filtrations.
 void witness_emulated_gpu_flow(const Batch& in, int maxdim, bool filtration, int threads, std::vector<double>& alphas,

@@ -195,6 +195,44 @@ py::dict witness_emulated_gpu_flow(const TensorRef& points, const std::vector<in
   return filtration ? pack_filtrations(f, alphas) : pack_diagrams(d, alphas);
 }
 
+// Persistence of explicit filtrations given by Python (checked there: faces present, values monotone,
+// vertex ids in [0, L)): per complex (v, fv, e (n1 x 2), fe, t (n2 x 3), ft).
+py::dict filtration_persistence_cpu(const std::vector<py::tuple>& complexes, int64_t L, int maxdim, bool dim_max,
+                                    int threads) {
+  PYDISENT_CHECK(threads >= 1, "argument 'threads' must be >= 1, got ", threads);
+  PYDISENT_CHECK(maxdim == 0 || maxdim == 1, "argument 'maxdim' must be 0 or 1, got ", maxdim);
+  PYDISENT_CHECK(L >= 0 && L <= witness::kMaxLandmarks, "argument 'filtrations': vertex ids must be below ",
+                 witness::kMaxLandmarks);
+  std::vector<witness::Filtration> fs(complexes.size());
+  for (size_t k = 0; k < complexes.size(); ++k) {
+    const py::tuple& c = complexes[k];
+    PYDISENT_CHECK(c.size() == 6, "internal: a filtration is (v, fv, e, fe, t, ft)");
+    auto ints = [&](int i, std::vector<int32_t>& out, size_t width) {
+      auto a = py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(c[i]);
+      PYDISENT_CHECK(a && a.size() % width == 0, "internal: bad simplex array");
+      out.assign(a.data(), a.data() + a.size());
+      for (int32_t x : out) PYDISENT_CHECK(x >= 0 && x < L, "internal: vertex id out of range");
+    };
+    auto reals = [&](int i, std::vector<double>& out, size_t n) {
+      auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(c[i]);
+      PYDISENT_CHECK(a && static_cast<size_t>(a.size()) == n, "internal: bad value array");
+      out.assign(a.data(), a.data() + a.size());
+    };
+    ints(0, fs[k].v, 1);
+    ints(2, fs[k].e, 2);
+    ints(4, fs[k].t, 3);
+    reals(1, fs[k].fv, fs[k].v.size());
+    reals(3, fs[k].fe, fs[k].e.size() / 2);
+    reals(5, fs[k].ft, fs[k].t.size() / 3);
+  }
+  std::vector<witness::Diagram> res(fs.size());
+  {
+    py::gil_scoped_release nogil;
+    witness::filtrations_persistence(fs, L, maxdim, dim_max, threads, res);
+  }
+  return pack_diagrams(res, std::vector<double>(fs.size(), 0.0));
+}
+
 py::array_t<double> witness_table(const TensorRef& points, const TensorRef& landmarks, bool squared) {
   check_host(points, "points");
   check_host(landmarks, "landmarks");
@@ -269,6 +307,9 @@ void register_witness(py::module_& m) {
         py::arg("squared"), py::arg("dim_max"), py::arg("maxdim"), py::arg("filtration"), py::arg("threads"),
         "Tests only: the CUDA pipeline's data flow (per-witness emission, per-draw sort, run minima, host\n"
         "faces and reduction, CPU fallback for oversized windows) run on the CPU. Same result as witness_cpu.");
+  m.def("filtration_persistence_cpu", &filtration_persistence_cpu, py::arg("complexes"), py::arg("L"),
+        py::arg("maxdim"), py::arg("dim_max"), py::arg("threads"),
+        "H0/H1 (Z/2) of explicit filtrations (v, fv, e, fe, t, ft) checked by Python, one per thread.");
   m.def("witness_table", &witness_table, py::arg("points"), py::arg("landmarks"), py::arg("squared"),
         "The witness-to-landmark table (N, L) float64 of one draw (landmarks (1, L)), as the engine computes it.");
   m.def("witness_cuda", &witness_cuda, py::arg("points"), py::arg("cloud_offsets"), py::arg("landmarks"),

@@ -604,6 +604,20 @@ Diagram filtration_persistence(const Filtration& f, int64_t L, int maxdim) {
 
 // ---- batch drivers --------------------------------------------------------------------------------------
 
+void filtrations_persistence(const std::vector<Filtration>& fs, int64_t L, int maxdim, bool dim_max, int threads,
+                             std::vector<Diagram>& out) {
+  const int64_t K = static_cast<int64_t>(fs.size());
+  out.resize(fs.size());
+  Batch rule;
+  rule.dim_max = dim_max;
+  const int nt = std::max(1, std::min<int>(threads, static_cast<int>(std::max<int64_t>(K, 1))));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+  for (int64_t k = 0; k < K; ++k) {
+    out[k] = filtration_persistence(fs[k], L, maxdim);
+    top_dimension_rule(rule, fs[k], out[k]);
+  }
+}
+
 void top_dimension_rule(const Batch& in, const Filtration& f, Diagram& d) {
   if (in.dim_max) return;
   if (f.ft.empty()) d.h1.clear();

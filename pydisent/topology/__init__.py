@@ -2,6 +2,7 @@
 their H1 bars and optimal transport between the resulting histograms."""
 
 from pydisent.topology.diagrams import Diagrams
+from pydisent.topology.filtration import filtration_persistence
 from pydisent.topology.rips import vietoris_rips
 from pydisent.topology.rlt import (
     mean_rlt,
@@ -41,6 +42,7 @@ __all__ = [
     "entropic_barycenter",
     "histogram_w1",
     "landmark_rips_persistence",
+    "filtration_persistence",
     "lazy_witness_persistence",
     "mean_rlt",
     "relative_living_times",

@@ -23,7 +23,10 @@ Euclidean distances and a plain ``alpha_max`` (``squared=False``, the default he
 metrics use). Persistence is over Z/2; zero-length bars are dropped, as gudhi does.
 
 Landmarks are drawn by the caller or with :func:`draw_landmarks` (with replacement by default, the
-reference behaviour: duplicated landmarks are distinct vertices at the same place).
+reference behaviour: duplicated landmarks are distinct vertices at the same place). All draws of a cloud go
+to the engine in one call (:func:`witness_persistence`, :func:`witness_persistence_packed`), several clouds
+too (:func:`witness_persistence_clouds`); :func:`witness_filtration` returns the explicit filtrations and
+:func:`pydisent.topology.filtration_persistence` computes the diagrams of any such filtration.
 
 Two faster variants that are *different methods* (not equal to the reference) sit on the
 Vietoris-Rips engine: :func:`lazy_witness_persistence` (the flag complex of the lazy witness
