@@ -17,7 +17,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("info", "evaluate", "listing")
+COMMANDS = ("info", "evaluate", "listing", "train")
 
 # What a user can cause (a wrong name, value, path or file): reported as a usage error, no traceback.
 USER_ERRORS = (ValueError, TypeError, LookupError, OSError, MemoryError, ImportError)

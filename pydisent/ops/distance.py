@@ -116,10 +116,10 @@ def pairwise_distance(x, y=None, metric: str = "euclidean", *, backend: str = "a
     check_memory(entries * X.element_size() * (2 if backend == "torch" else 1),
                  f"pairwise_distance ({B} x {n} x {m} distances)",
                  "pass fewer points, or compute blocks of rows with cdist(x[i:j], y)", memory_budget)
-    X, Y, e, tiny = _safe_range(X, Y, symmetric)
-    if tiny and metric == "cosine":  # cosine is invariant to scaling each point: exact per-point powers of two
-        X = _row_unit(X)
-        Y = X if symmetric else _row_unit(Y)
+    if metric == "cosine":
+        X, Y, e, tiny = _cosine_range(X, Y, symmetric)
+    else:
+        X, Y, e, tiny = _safe_range(X, Y, symmetric)
     shape = (B, n * (n - 1) // 2) if condensed else (B, n, m)
     if math.prod(shape) == 0:
         out = X.new_zeros(shape)
@@ -247,6 +247,22 @@ def _safe_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
         else:
             tiny = True
     return X, Y, e, tiny
+
+
+def _cosine_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
+    """:func:`_safe_range` for cosine, which is invariant to scaling each point: when any magnitude is
+    outside the safe range, every point is scaled by its own power of two (in float64 for float32 input),
+    so a small point beside a huge one keeps its direction (one global factor flushed it to zero)."""
+    amax = _max_abs(X, "x")
+    if not symmetric:
+        amax = max(amax, _max_abs(Y, "y"))
+    lo, hi = _SAFE_RANGE[X.dtype]
+    small = _min_nonzero(X) if symmetric else min(_min_nonzero(X), _min_nonzero(Y))
+    if amax == 0.0 or (lo <= amax <= hi and small >= lo):
+        return X, Y, 0, False
+    X = _row_unit(X.double())
+    Y = X if symmetric else _row_unit(Y.double())
+    return X, Y, 0, False
 
 
 def _row_unit(t: torch.Tensor) -> torch.Tensor:

@@ -562,3 +562,15 @@ def test_negative_stride_views_accepted():
     torch.testing.assert_close(pairwise_distance(a[::-1]), pairwise_distance(a[::-1].copy()))
     torch.testing.assert_close(pairwise_distance(a[:, ::-1], a[::-2]), pairwise_distance(a[:, ::-1].copy(),
                                                                                        a[::-2].copy()))
+
+
+@pytest.mark.parametrize("backend", ["cpu", "torch"])
+def test_cosine_small_point_beside_huge_one(backend):
+    """Found by the property tests: one global power of two (for a point at 1e260) flushed a point at 1e-64
+    to zero, which cosine then treated as the zero vector. Cosine scales each point by itself."""
+    x = np.array([[0, 0, 0, 1.4e-64], [1e-300, 0, 0, 0]])
+    y = np.array([[0, 0, 0, 1.4e260], [0, 0, 0, 0.0], [1, 1, 0, 0]])
+    got = cdist(x, y, "cosine", backend=backend).numpy()
+    np.testing.assert_allclose(got, [[0, 1, 1], [1, 1, 1 - 0.5**0.5]], atol=1e-12)
+    f = cdist(np.full((1, 3), 1e-30, np.float32), np.full((1, 3), 1e30, np.float32), "cosine", backend=backend)
+    assert abs(float(f[0, 0])) < 1e-6

@@ -113,3 +113,16 @@ def test_rankdata_bad_dim_and_dtypes():
     with pytest.raises(TypeError, match="argument 'x'"):
         rankdata(np.array(["a", "b"]))
     assert rankdata(x, dim=-2).shape == (3, 4)
+
+
+def test_pearson_constant_slice_is_nan_even_with_an_inexact_mean():
+    """Found by the property tests: three equal values whose float64 mean is not exact correlated their
+    rounding residues instead of giving the documented NaN."""
+    import numpy as np
+
+    from pydisent.ops import pearson, spearman
+
+    x = np.full(3, np.float32(0.01428571), dtype=np.float32).astype(np.float64)
+    assert np.isnan(float(pearson(x, np.array([1.0, 2.0, 4.0]))))
+    assert np.isnan(float(pearson(np.array([1.0, 2.0, 4.0]), x)))
+    assert np.isnan(float(spearman(x, np.array([1.0, 2.0, 4.0]))))
