@@ -41,7 +41,7 @@ import torch
 from pydisent import _C, _distance_metric
 from pydisent._dispatch import ref, resolve_backend, stream_of
 from pydisent._memory import check_memory
-from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device, max_abs
 
 __all__ = ["DISTANCE_METRICS", "DISTANCE_MODES", "pairwise_distance", "cdist"]
 
@@ -190,16 +190,6 @@ def _same_view(x: torch.Tensor, y: torch.Tensor) -> bool:
             and x.storage_offset() == y.storage_offset())
 
 
-def _max_abs(t: torch.Tensor, name: str) -> float:
-    """Largest magnitude of ``t``; raises ``ValueError`` naming ``name`` on NaN/inf (one reduction)."""
-    if t.numel() == 0:
-        return 0.0
-    a = float(torch.linalg.vector_norm(t, float("inf")))
-    if not math.isfinite(a):
-        raise ValueError(f"argument '{name}' contains NaN or infinite values")
-    return a
-
-
 def _ldexp(t: torch.Tensor, e: int) -> torch.Tensor:
     """``t * 2**e`` in two exact steps (``2**e`` alone overflows for ``|e|`` near 1024 and beyond)."""
     h = e // 2
@@ -222,9 +212,9 @@ def _safe_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
     holds nonzero magnitudes below the safe range beside larger ones (their squared differences underflow;
     the euclidean and cosine paths then scale per pair / per point).
     """
-    amax = _max_abs(X, "x")
+    amax = max_abs(X, "x")
     if not symmetric:
-        amax = max(amax, _max_abs(Y, "y"))
+        amax = max(amax, max_abs(Y, "y"))
     lo, hi = _SAFE_RANGE[X.dtype]
     e = 0
     if amax != 0.0 and not lo <= amax <= hi:
@@ -253,9 +243,9 @@ def _cosine_range(X: torch.Tensor, Y: torch.Tensor, symmetric: bool):
     """:func:`_safe_range` for cosine, which is invariant to scaling each point: when any magnitude is
     outside the safe range, every point is scaled by its own power of two (in float64 for float32 input),
     so a small point beside a huge one keeps its direction (one global factor flushed it to zero)."""
-    amax = _max_abs(X, "x")
+    amax = max_abs(X, "x")
     if not symmetric:
-        amax = max(amax, _max_abs(Y, "y"))
+        amax = max(amax, max_abs(Y, "y"))
     lo, hi = _SAFE_RANGE[X.dtype]
     small = _min_nonzero(X) if symmetric else min(_min_nonzero(X), _min_nonzero(Y))
     if amax == 0.0 or (lo <= amax <= hi and small >= lo):

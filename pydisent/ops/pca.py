@@ -12,7 +12,7 @@ import torch
 
 from pydisent import _C
 from pydisent._dispatch import ref, resolve_backend, stream_of
-from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device
+from pydisent._validation import as_tensor, check_bool, check_float, check_rank, check_same_device, max_abs
 
 #: Largest point dimension ``k`` the compiled kernels take (``backend="auto"`` uses torch beyond it).
 MAX_DIM = int(_C.PCA_MAX_DIM)
@@ -113,9 +113,7 @@ def _safe_range(x: torch.Tensor, mask):
     """``(x * 2**-e, 2**e)`` when ``max|x|`` (over the masked points) is outside the safe range, else
     ``(x, 1.0)``; ``ValueError`` naming ``x`` on NaN/inf."""
     sel = x if mask is None else torch.where(mask[:, :, None], x, torch.zeros((), dtype=x.dtype, device=x.device))
-    amax = float(torch.linalg.vector_norm(sel, float("inf"))) if sel.numel() else 0.0
-    if not math.isfinite(amax):
-        raise ValueError("argument 'x' contains NaN or infinite values")
+    amax = max_abs(sel, "x")
     lo, hi = _SAFE_RANGE[x.dtype]
     if amax == 0.0 or lo <= amax <= hi:
         return x, 1.0
