@@ -16,7 +16,11 @@ def _cov(x):
     x = x.astype(np.float64)
     if x.shape[1] < 2:
         return np.zeros((x.shape[2], x.shape[2]))
-    return np.cov(x[0], rowvar=False, ddof=1).reshape(x.shape[2], x.shape[2])
+    # float64 reference free of intermediate overflow: scaled by a power of two (exact) and scaled back in two
+    # steps, so a covariance that float64 holds (points at +-1e154: variance 1e308) is not reported as inf
+    amax = float(np.abs(x).max(initial=0))
+    u = np.ldexp(1.0, np.frexp(amax)[1]) if amax > 0 else 1.0
+    return np.cov(x[0] / u, rowvar=False, ddof=1).reshape(x.shape[2], x.shape[2]) * u * u
 
 
 @st.composite
