@@ -25,6 +25,7 @@
 
 #include "common/cuda_check.h"
 #include "common/dispatch.h"
+#include "common/segments_cuda.h"
 #include "persistence/rips_batch.h"
 #include "persistence/rips_common.h"
 
@@ -43,18 +44,6 @@ struct Offsets {
   int64_t B;
 };
 
-// The segment b with off[b] <= g < off[b + 1] (empty segments are skipped naturally).
-__device__ int64_t find_segment(const int64_t* off, int64_t B, int64_t g) {
-  int64_t lo = 0, hi = B;  // invariant: off[lo] <= g < off[hi]
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (off[mid] <= g)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return lo;
-}
 
 __device__ __forceinline__ int64_t global_thread() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_stride() { return int64_t(gridDim.x) * blockDim.x; }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/cuda_check.h"
+#include "common/segments_cuda.h"
 #include "persistence/witness.h"
 #include "persistence/witness_flow.h"
 #include "persistence/witness_internal.h"
@@ -31,18 +32,6 @@ constexpr int64_t kMaxCandidates = int64_t(1) << 30;
 __device__ __forceinline__ int64_t global_thread() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_stride() { return int64_t(gridDim.x) * blockDim.x; }
 
-// The segment b with off[b] <= g < off[b + 1] (empty segments skipped).
-__device__ int64_t find_segment(const int64_t* off, int64_t B, int64_t g) {
-  int64_t lo = 0, hi = B;
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (off[mid] <= g)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return lo;
-}
 
 unsigned grid_for(int64_t n) {
   const int64_t blocks = (n + kThreads - 1) / kThreads;

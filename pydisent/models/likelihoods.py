@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from pydisent.models._spec import split_spec
+
 LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -184,11 +186,7 @@ def make_likelihood(spec="bernoulli", observation_shape=None) -> Likelihood:
     """A likelihood from a name, a dict ``{"name": ..., **options}`` or an instance."""
     if isinstance(spec, Likelihood):
         return spec
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        name = spec.pop("name", None)
-    else:
-        name, spec = spec, {}
+    name, spec = split_spec(spec)
     if name not in LIKELIHOODS:
         raise ValueError(f"argument 'likelihood': unknown {name!r}; known: {sorted(LIKELIHOODS)}")
     return LIKELIHOODS[name](observation_shape, **spec)

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from pydisent._validation import check_positive_int
+from pydisent.models._spec import split_spec
 from pydisent.models.base import LOG_2PI, Posterior
 
 
@@ -296,11 +297,7 @@ def make_prior(spec="gaussian", latent_dim: int = 10) -> Prior:
         if spec.latent_dim != latent_dim:
             raise ValueError(f"argument 'prior' has latent_dim {spec.latent_dim}, the model {latent_dim}")
         return spec
-    if isinstance(spec, dict):
-        spec = dict(spec)
-        name = spec.pop("name", None)
-    else:
-        name, spec = spec, {}
+    name, spec = split_spec(spec)
     if name not in PRIORS:
         raise ValueError(f"argument 'prior': unknown {name!r}; known: {sorted(PRIORS)}")
     return PRIORS[name](latent_dim, **spec)
