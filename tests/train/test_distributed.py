@@ -1,28 +1,16 @@
 """Data parallelism: 2 gloo processes launched by torchrun (the real launcher, the CLI) against one process."""
 
 import json
-import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import pydisent.train as T
 from pydisent.train import checkpoint as ck
-
-ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--set", "dataset.square_size=2", "--set", "dataset.image_size=8", "--set", "model.latent_dim=4",
-        "--set", "model.hidden=[32]", "--quiet"]
-B8 = ["--batch-size", "8"]
-
-
-def _env():
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
-    env.pop("RANK", None)
-    env.pop("WORLD_SIZE", None)
-    return env
+from tests.train._cli import B8, TINY
+from tests.train._cli import subprocess_env as _env
 
 
 def _free_port() -> int:
